@@ -1,0 +1,3 @@
+"""Reelhouse: an open-source backend for recorded data."""
+
+__version__ = "0.1.0"

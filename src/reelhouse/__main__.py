@@ -1,0 +1,3 @@
+from reelhouse.cli import main
+
+main()

@@ -1,0 +1,95 @@
+"""create_app(settings): the one FastAPI service, its routers, lifespan and error handlers."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from reelhouse import __version__
+from reelhouse.platform import health, realtime
+from reelhouse.platform.auth import router as auth_router
+from reelhouse.platform.auth.organizations import ensure_first_admin
+from reelhouse.platform.errors import install_error_handlers
+from reelhouse.platform.logging import RequestContextMiddleware, configure_logging
+from reelhouse.platform.migrations import upgrade
+from reelhouse.platform.runtime import Runtime
+from reelhouse.settings import Settings, write_private_file
+
+API_PREFIX = "/api/v1"
+INITIAL_ADMIN_FILE = "initial-admin.txt"
+logger = logging.getLogger("reelhouse")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrates_on_start:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            await upgrade(settings.resolved_database_url)
+        runtime = await Runtime.open(settings)
+        app.state.runtime = runtime
+        try:
+            await _bootstrap(runtime)
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(
+        title="Reelhouse",
+        version=__version__,
+        description="An open-source backend for recorded data.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(health.router)
+    api.include_router(auth_router.router)
+    api.include_router(realtime.router)
+    app.include_router(api)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The factory ``reelhouse serve`` hands to uvicorn (also under ``--reload``)."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
+
+
+async def _bootstrap(runtime: Runtime) -> None:
+    """On an empty database, make the first organization and admin, and show its password once."""
+    settings = runtime.settings
+    async with runtime.session_factory() as session:
+        first = await ensure_first_admin(
+            session,
+            organization_name=settings.admin_organization,
+            admin_email=settings.admin_email,
+            admin_password=(
+                settings.admin_password.get_secret_value() if settings.admin_password else None
+            ),
+        )
+        await session.commit()
+    if first is None:
+        return
+    logger.info("created the first organization and admin", extra={"email": first.admin.email})
+    if first.generated_password is not None:
+        path = settings.data_dir / INITIAL_ADMIN_FILE
+        write_private_file(
+            path, f"email: {first.admin.email}\npassword: {first.generated_password}\n"
+        )
+        # Printed, not logged: log shippers should never carry a password.
+        print(
+            f"\nReelhouse first admin\n  email:    {first.admin.email}\n"
+            f"  password: {first.generated_password}\n  (also in {path}, mode 0600)\n",
+            file=sys.stderr,
+            flush=True,
+        )

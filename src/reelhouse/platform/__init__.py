@@ -1,0 +1,1 @@
+"""What every app stands on: data, auth, events, errors. The platform imports no app."""

@@ -1,0 +1,1 @@
+"""Organizations, users, API keys, tokens and the Principal every route receives."""

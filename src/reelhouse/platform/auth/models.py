@@ -1,0 +1,67 @@
+"""Organizations, their users and their API keys."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from reelhouse.platform.db import Base
+from reelhouse.platform.repository import OrgOwned
+
+
+class Role(enum.StrEnum):
+    """What a principal may do in its organization, from most to least."""
+
+    admin = "admin"
+    member = "member"
+    viewer = "viewer"
+
+    def includes(self, required: Role) -> bool:
+        order = [Role.viewer, Role.member, Role.admin]
+        return order.index(self) >= order.index(required)
+
+
+def _role_column() -> Mapped[Role]:
+    return mapped_column(
+        Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+    )
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class User(OrgOwned):
+    __tablename__ = "users"
+
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = _role_column()
+    is_active: Mapped[bool] = mapped_column(default=True)
+    # The instance administrator creates organizations; every other power stops at the org.
+    is_instance_admin: Mapped[bool] = mapped_column(default=False)
+    last_login_at: Mapped[datetime | None]
+
+
+class ApiKey(OrgOwned):
+    """A machine's credential (a telemetry source, a transcription worker) with its own role."""
+
+    __tablename__ = "api_keys"
+
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[Role] = _role_column()
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    is_active: Mapped[bool] = mapped_column(default=True)
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]

@@ -1,0 +1,181 @@
+"""Logging in, and managing the users and API keys of one's own organization."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelhouse.platform.auth.credentials import (
+    generate_api_key,
+    hash_password,
+    issue_access_token,
+    verify_password,
+)
+from reelhouse.platform.auth.models import ApiKey, Role, User
+from reelhouse.platform.auth.principal import Principal
+from reelhouse.platform.auth.repository import ApiKeyRepository, UserRepository
+from reelhouse.platform.auth.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyRead,
+    TokenRead,
+    UserCreate,
+    UserUpdate,
+)
+from reelhouse.platform.db import utcnow
+from reelhouse.platform.errors import Conflict, InvalidInput, Unauthorized
+from reelhouse.platform.events import Event, EventBus, Subject, publish_after_commit
+from reelhouse.platform.pagination import PageRequest
+
+
+async def login(
+    session: AsyncSession, *, email: str, password: str, secret: str, lifetime: timedelta
+) -> TokenRead:
+    """A token for the user with this email and password; one vague error for every failure."""
+    # Unscoped by necessity: the email is what tells us the organization.
+    user = await session.scalar(select(User).where(User.email == email.strip().lower()))
+    if not verify_password(password, None if user is None else user.password_hash):
+        raise Unauthorized("wrong email or password")
+    assert user is not None
+    if not user.is_active:
+        raise Unauthorized("wrong email or password")
+    user.last_login_at = utcnow()
+    token, expires_at = issue_access_token(user.id, user.org_id, secret, lifetime)
+    return TokenRead(access_token=token, expires_at=expires_at)
+
+
+async def email_taken(session: AsyncSession, email: str) -> bool:
+    # Emails are the login name, so they are unique across the whole instance.
+    return bool(await session.scalar(select(exists().where(User.email == email))))
+
+
+class UserService:
+    def __init__(self, session: AsyncSession, principal: Principal, bus: EventBus) -> None:
+        self.session = session
+        self.principal = principal
+        self.bus = bus
+        self.users = UserRepository(session, principal.org_id)
+
+    async def get(self, user_id: uuid.UUID) -> User:
+        return await self.users.get(user_id)
+
+    async def list(
+        self,
+        page: PageRequest,
+        *,
+        role: Role | None = None,
+        is_active: bool | None = None,
+        search: str | None = None,
+    ) -> tuple[Sequence[User], int]:
+        statement = self.users.select()
+        if role is not None:
+            statement = statement.where(User.role == role)
+        if is_active is not None:
+            statement = statement.where(User.is_active.is_(is_active))
+        if search:
+            pattern = f"%{search.lower()}%"
+            statement = statement.where(
+                or_(User.email.like(pattern), User.full_name.ilike(pattern))
+            )
+        return await self.users.paginate(
+            statement, page, sortable=("created_at", "email", "role", "updated_at")
+        )
+
+    async def create(self, body: UserCreate) -> User:
+        if await email_taken(self.session, body.email):
+            raise Conflict(f"a user with email {body.email} already exists", field="email")
+        user = await self.users.create(
+            email=body.email,
+            password_hash=hash_password(body.password.get_secret_value()),
+            full_name=body.full_name,
+            role=body.role,
+        )
+        self._publish("user.created", user)
+        return user
+
+    async def update(self, user: User, body: UserUpdate) -> User:
+        changes = body.model_dump(exclude_unset=True, exclude={"password"})
+        if (body.role is not None and body.role != Role.admin) or body.is_active is False:
+            await self._keep_an_admin(user)
+        if body.password is not None:
+            changes["password_hash"] = hash_password(body.password.get_secret_value())
+        await self.users.update(user, **changes)
+        self._publish("user.updated", user)
+        return user
+
+    async def deactivate(self, user: User) -> User:
+        await self._keep_an_admin(user)
+        await self.users.update(user, is_active=False)
+        self._publish("user.deactivated", user)
+        return user
+
+    async def _keep_an_admin(self, user: User) -> None:
+        """Refuse a change that would leave the organization with no active admin."""
+        if (
+            user.role == Role.admin
+            and user.is_active
+            and await self.users.count_active_admins() <= 1
+        ):
+            raise Conflict("an organization keeps at least one active admin")
+
+    def _publish(self, name: str, user: User) -> None:
+        event = Event(
+            event=name,
+            org_id=user.org_id,
+            subject=Subject("user", user.id),
+            data={"email": user.email, "role": user.role.value, "is_active": user.is_active},
+        )
+        publish_after_commit(self.session, self.bus, "users", event)
+
+
+class ApiKeyService:
+    def __init__(self, session: AsyncSession, principal: Principal, bus: EventBus) -> None:
+        self.session = session
+        self.principal = principal
+        self.bus = bus
+        self.keys = ApiKeyRepository(session, principal.org_id)
+
+    async def get(self, key_id: uuid.UUID) -> ApiKey:
+        return await self.keys.get(key_id)
+
+    async def list(
+        self, page: PageRequest, *, is_active: bool | None = None
+    ) -> tuple[Sequence[ApiKey], int]:
+        statement = self.keys.select()
+        if is_active is not None:
+            statement = statement.where(ApiKey.is_active.is_(is_active))
+        return await self.keys.paginate(statement, page, sortable=("created_at", "name"))
+
+    async def create(self, body: ApiKeyCreate) -> ApiKeyCreated:
+        if body.expires_at is not None and body.expires_at <= utcnow():
+            raise InvalidInput("expires_at is in the past", field="expires_at")
+        material = generate_api_key()
+        key = await self.keys.create(
+            name=body.name,
+            prefix=material.prefix,
+            key_hash=material.key_hash,
+            role=body.role,
+            expires_at=body.expires_at,
+            created_by_id=self.principal.user_id,
+        )
+        self._publish("api_key.created", key)
+        read = ApiKeyRead.model_validate(key)
+        return ApiKeyCreated(**read.model_dump(), key=material.secret)
+
+    async def revoke(self, key: ApiKey) -> ApiKey:
+        await self.keys.update(key, is_active=False)
+        self._publish("api_key.revoked", key)
+        return key
+
+    def _publish(self, name: str, key: ApiKey) -> None:
+        event = Event(
+            event=name,
+            org_id=key.org_id,
+            subject=Subject("api_key", key.id),
+            data={"name": key.name, "role": key.role.value},
+        )
+        publish_after_commit(self.session, self.bus, "api_keys", event)

@@ -1,0 +1,84 @@
+"""FastAPI dependencies every router uses, declared once under plain names."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.requests import HTTPConnection
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelhouse.platform.auth.models import Role
+from reelhouse.platform.auth.principal import Principal, authenticate
+from reelhouse.platform.db import unit_of_work
+from reelhouse.platform.errors import Unauthorized
+from reelhouse.platform.events import EventBus
+from reelhouse.platform.logging import bind_request_context
+from reelhouse.platform.runtime import Runtime
+from reelhouse.settings import Settings
+
+TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a route, not a secret
+_bearer = OAuth2PasswordBearer(
+    tokenUrl=TOKEN_URL,
+    auto_error=False,
+    description="A token from /auth/token, or an API key (rh_...).",
+)
+
+
+def get_runtime(connection: HTTPConnection) -> Runtime:
+    runtime: Runtime = connection.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_settings(runtime: RuntimeDep) -> Settings:
+    return runtime.settings
+
+
+def get_event_bus(runtime: RuntimeDep) -> EventBus:
+    return runtime.event_bus
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async for session in unit_of_work(get_runtime(request).session_factory):
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EventBusDep = Annotated[EventBus, Depends(get_event_bus)]
+# Function scope: the commit happens before the response is sent, so an answered request
+# has its changes (and its jobs) stored.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_principal(
+    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(_bearer)]
+) -> Principal:
+    if not token:
+        raise Unauthorized("missing bearer token or API key")
+    principal = await authenticate(session, token, settings.jwt_secret)
+    bind_request_context(org_id=str(principal.org_id), user_id=str(principal.user_id))
+    return principal
+
+
+def require_role(role: Role) -> Any:
+    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        principal.require(role)
+        return principal
+
+    return Depends(check)
+
+
+async def get_instance_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    principal.require_instance_admin()
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+MemberPrincipal = Annotated[Principal, require_role(Role.member)]
+AdminPrincipal = Annotated[Principal, require_role(Role.admin)]
+InstanceAdminPrincipal = Annotated[Principal, Depends(get_instance_admin)]

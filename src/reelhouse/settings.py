@@ -1,0 +1,99 @@
+"""Settings read from the environment (prefix ``REELHOUSE_``) and the data folder."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
+
+
+class Settings(BaseSettings):
+    """Everything configurable; the defaults give the embedded mode (SQLite, local files)."""
+
+    model_config = SettingsConfigDict(env_prefix="REELHOUSE_", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    auto_migrate: bool | None = Field(
+        default=None,
+        description="Migrate on start; defaults to on for SQLite (embedded) and off otherwise.",
+    )
+    redis_url: str | None = None
+    broker_url: str | None = None
+    secret_key: SecretStr | None = None
+    access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+    admin_organization: str = "Default"
+    ws_queue_size: int = Field(default=256, ge=1)
+    log_format: Literal["auto", "json", "text"] = "auto"
+    log_level: str = "INFO"
+
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_weak_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters")
+        return value
+
+    @field_validator("admin_password")
+    @classmethod
+    def _refuse_short_admin_password(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 8:
+            raise ValueError("must be at least 8 characters")
+        return value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy async URL: the configured one, or a SQLite file in the data folder."""
+        if self.database_url is None:
+            return f"sqlite+aiosqlite:///{(self.data_dir / 'reelhouse.db').resolve()}"
+        return to_async_url(self.database_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def migrates_on_start(self) -> bool:
+        return self.is_sqlite if self.auto_migrate is None else self.auto_migrate
+
+    @cached_property
+    def jwt_secret(self) -> str:
+        """The configured secret, or one generated once and kept (0600) in the data folder."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / SECRET_KEY_FILE
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        generated = secrets.token_urlsafe(48)
+        write_private_file(path, generated + "\n")
+        return generated
+
+
+def to_async_url(url: str) -> str:
+    """Accept the URLs people paste (``postgresql://``, ``sqlite:///``) and pick async drivers."""
+    for plain, async_driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return async_driver + url[len(plain) :]
+    return url
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write a file only its owner can read, created with mode 0600 from the start."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(text)

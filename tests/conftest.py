@@ -1,0 +1,166 @@
+"""Fixtures: every test runs on SQLite and again on PostgreSQL, through the real app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import delete
+
+from reelhouse.app import create_app
+from reelhouse.platform.db import Base, create_engine
+from reelhouse.platform.migrations import upgrade
+from reelhouse.settings import Settings
+from tests.services import POSTGRES_ADMIN_URL, require_service
+
+ADMIN_EMAIL = "admin@example.org"
+ADMIN_PASSWORD = "first-admin-password"
+SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256"
+
+
+@dataclass(frozen=True)
+class Database:
+    backend: str
+    url: str
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(backend: str, directory: Path) -> AsyncIterator[Database]:
+    """An empty database of its own, removed afterwards, so runs never see each other's rows."""
+    if backend == "sqlite":
+        yield Database(backend, f"sqlite+aiosqlite:///{directory / f'{uuid.uuid4().hex}.db'}")
+        return
+    require_service("PostgreSQL", POSTGRES_ADMIN_URL)
+    name = f"reelhouse_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        yield Database(backend, f"{base}/{name}")
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+async def database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Database]:
+    """One migrated database per backend for the whole run."""
+    async with fresh_database(request.param, tmp_path_factory.mktemp("db")) as db:
+        await upgrade(db.url)
+        yield db
+
+
+@pytest.fixture
+async def clean_database(database: Database) -> AsyncIterator[Database]:
+    yield database
+    engine = create_engine(database.url)
+    async with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(delete(table))
+    await engine.dispose()
+
+
+@pytest.fixture
+def settings(clean_database: Database, tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=clean_database.url,
+        auto_migrate=False,
+        secret_key=SECRET_KEY,
+        admin_email=ADMIN_EMAIL,
+        admin_password=ADMIN_PASSWORD,
+        ws_queue_size=8,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
+        yield http
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str) -> dict[str, str]:
+    response = await client.post("/auth/token", data={"username": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+async def admin_headers(client: httpx.AsyncClient) -> dict[str, str]:
+    return await login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+
+
+@dataclass(frozen=True)
+class OrgAdmin:
+    org_id: str
+    email: str
+    headers: dict[str, str]
+
+
+async def create_organization(
+    client: httpx.AsyncClient, instance_admin: dict[str, str], name: str
+) -> OrgAdmin:
+    """A second organization, made by the instance admin, and its admin logged in."""
+    email = f"admin@{name.lower()}.example.org"
+    response = await client.post(
+        "/organizations",
+        json={"name": name, "admin_email": email, "admin_password": "org-admin-password"},
+        headers=instance_admin,
+    )
+    assert response.status_code == 201, response.text
+    headers = await login(client, email, "org-admin-password")
+    return OrgAdmin(response.json()["organization"]["id"], email, headers)
+
+
+async def create_user(
+    client: httpx.AsyncClient, admin: dict[str, str], email: str, role: str = "member"
+) -> dict[str, str]:
+    """A user made through the API, answered with its logged-in headers."""
+    response = await client.post(
+        "/users", json={"email": email, "password": "user-password", "role": role}, headers=admin
+    )
+    assert response.status_code == 201, response.text
+    return await login(client, email, "user-password")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def live_server(app: FastAPI) -> AsyncIterator[str]:
+    """The same app served over real HTTP and WebSocket on a loopback port; yields its base URL."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    yield f"127.0.0.1:{port}"
+    server.should_exit = True
+    await task
