@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -45,7 +47,9 @@ async def fresh_database(backend: str, directory: Path) -> AsyncIterator[Databas
     admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
-        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace(
+            "postgresql://", "postgresql+asyncpg://"
+        )
         yield Database(backend, f"{base}/{name}")
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -164,3 +168,23 @@ async def live_server(app: FastAPI) -> AsyncIterator[str]:
     yield f"127.0.0.1:{port}"
     server.should_exit = True
     await task
+
+
+_passed_by_backend: dict[str, int] = {"sqlite": 0, "postgresql": 0}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.passed:
+        for backend in _passed_by_backend:
+            if f"[{backend}" in report.nodeid:
+                _passed_by_backend[backend] += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under CI, a run that tested no database of one kind is a failed run, whatever passed."""
+    if os.environ.get("CI", "").lower() != "true" or session.config.option.collectonly:
+        return
+    missing = [backend for backend, passed in _passed_by_backend.items() if passed == 0]
+    if missing and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\nCI: no test passed on {', '.join(missing)}", file=sys.stderr)

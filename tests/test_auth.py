@@ -125,7 +125,9 @@ async def test_viewer_and_member_cannot_call_admin_routes(
             "/users", json={"email": "x@example.org", "password": "password1"}, headers=headers
         )
         assert created.status_code == 403
-        assert (await client.post("/api-keys", json={"name": "k"}, headers=headers)).status_code == 403
+        assert (
+            await client.post("/api-keys", json={"name": "k"}, headers=headers)
+        ).status_code == 403
         assert (await client.get("/organizations", headers=headers)).status_code == 403
     refused = await client.get("/users", headers=viewer)
     assert refused.json()["type"] == "urn:reelhouse:problem:forbidden"

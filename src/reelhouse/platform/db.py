@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -90,6 +91,7 @@ def after_commit(session: AsyncSession, callback: AfterCommit) -> None:
     session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
 
 
+@asynccontextmanager
 async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """Commit on success, roll back on error, then run what waited for the commit."""
     async with factory() as session:

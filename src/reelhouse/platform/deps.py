@@ -44,7 +44,7 @@ def get_event_bus(runtime: RuntimeDep) -> EventBus:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async for session in unit_of_work(get_runtime(request).session_factory):
+    async with unit_of_work(get_runtime(request).session_factory) as session:
         yield session
 
 

@@ -1,0 +1,103 @@
+"""The Redis bus: an event published in one process reaches a WebSocket served by another."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from websockets.asyncio.client import connect
+
+from reelhouse.app import create_app
+from reelhouse.settings import Settings
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, SECRET_KEY, free_port, login
+from tests.services import REDIS_URL, require_service
+from tests.test_events import bearer, receive
+
+STARTUP_TIMEOUT_S = 30
+
+
+@pytest.fixture
+async def redis_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    require_service("Redis", REDIS_URL)
+    app = create_app(settings.model_copy(update={"redis_url": REDIS_URL}))
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def other_server(
+    redis_app: FastAPI, settings: Settings, tmp_path: Path
+) -> AsyncIterator[str]:
+    """``reelhouse serve`` in its own process, on the same database and the same Redis."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "REELHOUSE_DATABASE_URL": settings.resolved_database_url,
+        "REELHOUSE_REDIS_URL": REDIS_URL,
+        "REELHOUSE_SECRET_KEY": SECRET_KEY,
+        "REELHOUSE_DATA_DIR": str(tmp_path / "other"),
+        "REELHOUSE_AUTO_MIGRATE": "false",
+        "REELHOUSE_LOG_FORMAT": "json",
+    }
+    log_path = tmp_path / "other-server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reelhouse", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            await _wait_until_ready(f"http://127.0.0.1:{port}", process, log_path)
+            yield f"127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+async def _wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        for _ in range(STARTUP_TIMEOUT_S * 10):
+            if process.poll() is not None:
+                pytest.fail(f"the second server exited: {log.read_text()}")
+            try:
+                ready = await http.get("/api/v1/health/ready")
+                if ready.status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    pytest.fail(f"the second server never became ready: {log.read_text()}")
+
+
+async def test_an_event_crosses_processes_through_redis(
+    redis_app: FastAPI, other_server: str
+) -> None:
+    transport = httpx.ASGITransport(app=redis_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as client:
+        admin = await login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
+        url = f"ws://{other_server}/api/v1/ws/events?topics=users&token={bearer(admin)}"
+        async with connect(url) as socket:
+            await receive(socket)
+            created = await client.post(
+                "/users",
+                json={"email": "crossed@example.org", "password": "password1"},
+                headers=admin,
+            )
+
+            heard = await receive(socket)
+
+        ready = (await client.get("/health/ready")).json()
+
+    assert heard["event"] == "user.created"
+    assert heard["subject"]["id"] == created.json()["id"]
+    assert json.dumps(heard["data"]).count("crossed@example.org") == 1
+    assert {check["name"]: check["state"] for check in ready["checks"]}["events"] == "ok"
