@@ -160,3 +160,20 @@ async def test_deactivated_user_loses_access_at_once(
         "/auth/token", data={"username": "leaving@example.org", "password": "user-password"}
     )
     assert relogin.status_code == 401
+
+
+async def test_admin_renames_and_changes_the_role_of_a_key(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    created = await client.post("/api-keys", json={"name": "rig"}, headers=admin_headers)
+    key_headers = {"Authorization": f"Bearer {created.json()['key']}"}
+
+    changed = await client.patch(
+        f"/api-keys/{created.json()['id']}",
+        json={"name": "rig 7", "role": "viewer"},
+        headers=admin_headers,
+    )
+
+    assert changed.status_code == 200
+    assert (changed.json()["name"], changed.json()["role"]) == ("rig 7", "viewer")
+    assert (await client.get("/auth/me", headers=key_headers)).json()["role"] == "viewer"

@@ -111,3 +111,32 @@ async def test_the_last_admin_cannot_be_demoted_or_deactivated(
         f"/users/{admin_id}", json={"role": "member"}, headers=second_admin
     )
     assert now_allowed.status_code == 200
+
+
+async def test_users_filter_by_creation_time(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    await create_user(client, admin_headers, "early@example.org")
+    early = (await client.get("/users?q=early", headers=admin_headers)).json()["items"][0]
+    await create_user(client, admin_headers, "late@example.org")
+
+    since = await client.get(
+        "/users",
+        params={"created_after": early["created_at"], "sort": "created_at"},
+        headers=admin_headers,
+    )
+    until = await client.get(
+        "/users",
+        params={"created_before": early["created_at"], "sort": "created_at"},
+        headers=admin_headers,
+    )
+    reversed_range = await client.get(
+        "/users",
+        params={"created_after": "2030-01-01T00:00:00Z", "created_before": "2020-01-01T00:00:00"},
+        headers=admin_headers,
+    )
+
+    assert [u["email"] for u in since.json()["items"]] == ["early@example.org", "late@example.org"]
+    assert [u["email"] for u in until.json()["items"]] == [ADMIN_EMAIL, "early@example.org"]
+    assert reversed_range.status_code == 422
+    assert reversed_range.json()["field"] == "created_after"

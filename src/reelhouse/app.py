@@ -20,6 +20,7 @@ from reelhouse.platform.runtime import Runtime
 from reelhouse.settings import Settings, write_private_file
 
 API_PREFIX = "/api/v1"
+ROUTERS = (health.router, auth_router.router, realtime.router)
 INITIAL_ADMIN_FILE = "initial-admin.txt"
 logger = logging.getLogger("reelhouse")
 
@@ -51,9 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     api = APIRouter(prefix=API_PREFIX)
-    api.include_router(health.router)
-    api.include_router(auth_router.router)
-    api.include_router(realtime.router)
+    for router in ROUTERS:
+        api.include_router(router)
     app.include_router(api)
     return app
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.requests import HTTPConnection
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from reelhouse.platform.db import unit_of_work
 from reelhouse.platform.errors import Unauthorized
 from reelhouse.platform.events import EventBus
 from reelhouse.platform.logging import bind_request_context
+from reelhouse.platform.pagination import MAX_PAGE_SIZE, PageRequest, TimeRange
 from reelhouse.platform.runtime import Runtime
 from reelhouse.settings import Settings
 
@@ -78,6 +80,32 @@ async def get_instance_admin(principal: Annotated[Principal, Depends(get_princip
     return principal
 
 
+def _page_request(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    sort: Annotated[
+        str | None, Query(description="Field to sort by; prefix with - for descending.")
+    ] = None,
+) -> PageRequest:
+    return PageRequest(limit=limit, offset=offset, sort=sort)
+
+
+def _created_range(
+    created_after: Annotated[datetime | None, Query(description="Inclusive, ISO 8601")] = None,
+    created_before: Annotated[datetime | None, Query(description="Inclusive, ISO 8601")] = None,
+) -> TimeRange:
+    return TimeRange(_as_utc(created_after), _as_utc(created_before), field="created")
+
+
+def _as_utc(instant: datetime | None) -> datetime | None:
+    """A time without a zone in a query is read as UTC, the zone of every stored timestamp."""
+    if instant is None or instant.tzinfo is not None:
+        return instant
+    return instant.replace(tzinfo=UTC)
+
+
+PageParams = Annotated[PageRequest, Depends(_page_request)]
+CreatedRange = Annotated[TimeRange, Depends(_created_range)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 MemberPrincipal = Annotated[Principal, require_role(Role.member)]
 AdminPrincipal = Annotated[Principal, require_role(Role.admin)]

@@ -1,16 +1,19 @@
-"""One way to page and sort every list endpoint: limit/offset with the total."""
+"""One way to page, sort and filter every list endpoint: limit/offset with the total."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Generic, TypeVar
+from datetime import datetime
+from typing import Any, Generic, Self, TypeVar
 
-from fastapi import Depends, Query
 from pydantic import BaseModel
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from reelhouse.platform.errors import InvalidInput
 
 ItemT = TypeVar("ItemT")
+RowT = TypeVar("RowT")
 MAX_PAGE_SIZE = 500
 
 
@@ -32,21 +35,38 @@ class PageRequest:
         return name, self.sort.startswith("-")
 
 
+@dataclass(frozen=True)
+class TimeRange:
+    """An inclusive range of instants; either end may be open."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    field: str = "created"
+
+    def __post_init__(self) -> None:
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise InvalidInput(
+                f"{self.field}_after is later than {self.field}_before", field=f"{self.field}_after"
+            )
+
+
+def within(
+    statement: Select[RowT], column: InstrumentedAttribute[Any], low: Any, high: Any
+) -> Select[RowT]:
+    """Keep rows whose ``column`` lies in ``[low, high]``; a ``None`` end is open."""
+    if low is not None:
+        statement = statement.where(column >= low)
+    if high is not None:
+        statement = statement.where(column <= high)
+    return statement
+
+
 class Page(BaseModel, Generic[ItemT]):
     items: list[ItemT]
     total: int
     limit: int
     offset: int
 
-
-def _page_request(
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    sort: Annotated[
-        str | None, Query(description="Field to sort by; prefix with - for descending.")
-    ] = None,
-) -> PageRequest:
-    return PageRequest(limit=limit, offset=offset, sort=sort)
-
-
-PageParams = Annotated[PageRequest, Depends(_page_request)]
+    @classmethod
+    def of(cls, items: list[ItemT], total: int, page: PageRequest) -> Self:
+        return cls(items=items, total=total, limit=page.limit, offset=page.offset)

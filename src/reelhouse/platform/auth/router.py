@@ -15,6 +15,7 @@ from reelhouse.platform.auth.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyRead,
+    ApiKeyUpdate,
     MeRead,
     OrganizationCreate,
     OrganizationCreated,
@@ -27,14 +28,16 @@ from reelhouse.platform.auth.schemas import (
 from reelhouse.platform.auth.service import ApiKeyService, UserService, login
 from reelhouse.platform.deps import (
     AdminPrincipal,
+    CreatedRange,
     CurrentPrincipal,
     EventBusDep,
     InstanceAdminPrincipal,
+    PageParams,
     SessionDep,
     SettingsDep,
 )
 from reelhouse.platform.errors import Conflict, Forbidden, NotFound, Unauthorized, errors
-from reelhouse.platform.pagination import Page, PageParams
+from reelhouse.platform.pagination import Page
 
 router = APIRouter()
 
@@ -107,13 +110,13 @@ async def read_me(principal: CurrentPrincipal, session: SessionDep) -> MeRead:
 async def list_users(
     users: UserServiceDep,
     page: PageParams,
+    created: CreatedRange,
     role: Role | None = None,
     is_active: bool | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Part of email or name")] = None,
 ) -> Page[UserRead]:
-    rows, total = await users.list(page, role=role, is_active=is_active, search=q)
-    items = [UserRead.model_validate(row) for row in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    rows, total = await users.list(page, created, role=role, is_active=is_active, search=q)
+    return Page[UserRead].of([UserRead.model_validate(row) for row in rows], total, page)
 
 
 @router.post("/users", status_code=201, tags=["users"], responses=errors(Conflict, Forbidden))
@@ -143,14 +146,18 @@ async def list_api_keys(
     keys: ApiKeyServiceDep, page: PageParams, is_active: bool | None = None
 ) -> Page[ApiKeyRead]:
     rows, total = await keys.list(page, is_active=is_active)
-    items = [ApiKeyRead.model_validate(row) for row in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return Page[ApiKeyRead].of([ApiKeyRead.model_validate(row) for row in rows], total, page)
 
 
 @router.post("/api-keys", status_code=201, tags=["api keys"], responses=ADMIN_ERRORS)
 async def create_api_key(body: ApiKeyCreate, keys: ApiKeyServiceDep) -> ApiKeyCreated:
     """The answer holds the key itself, shown this once."""
     return await keys.create(body)
+
+
+@router.patch("/api-keys/{key_id}", tags=["api keys"], responses=errors(NotFound, Forbidden))
+async def update_api_key(key: OrgApiKey, body: ApiKeyUpdate, keys: ApiKeyServiceDep) -> ApiKeyRead:
+    return ApiKeyRead.model_validate(await keys.update(key, body))
 
 
 @router.delete("/api-keys/{key_id}", tags=["api keys"], responses=errors(NotFound, Forbidden))
@@ -163,8 +170,9 @@ async def list_organizations(
     organizations: OrganizationServiceDep, page: PageParams
 ) -> Page[OrganizationRead]:
     rows, total = await organizations.list(page)
-    items = [OrganizationRead.model_validate(row) for row in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return Page[OrganizationRead].of(
+        [OrganizationRead.model_validate(row) for row in rows], total, page
+    )
 
 
 @router.post(

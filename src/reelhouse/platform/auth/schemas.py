@@ -85,6 +85,11 @@ class ApiKeyCreate(BaseModel):
     expires_at: datetime | None = None
 
 
+class ApiKeyUpdate(BaseModel):
+    name: Name | None = None
+    role: Role | None = None
+
+
 class ApiKeyRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

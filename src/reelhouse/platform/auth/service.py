@@ -22,6 +22,7 @@ from reelhouse.platform.auth.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyRead,
+    ApiKeyUpdate,
     TokenRead,
     UserCreate,
     UserUpdate,
@@ -29,7 +30,7 @@ from reelhouse.platform.auth.schemas import (
 from reelhouse.platform.db import utcnow
 from reelhouse.platform.errors import Conflict, InvalidInput, Unauthorized
 from reelhouse.platform.events import Event, EventBus, Subject, publish_after_commit
-from reelhouse.platform.pagination import PageRequest
+from reelhouse.platform.pagination import PageRequest, TimeRange, within
 
 
 async def login(
@@ -66,12 +67,13 @@ class UserService:
     async def list(
         self,
         page: PageRequest,
+        created: TimeRange,
         *,
         role: Role | None = None,
         is_active: bool | None = None,
         search: str | None = None,
     ) -> tuple[Sequence[User], int]:
-        statement = self.users.select()
+        statement = within(self.users.select(), User.created_at, created.start, created.end)
         if role is not None:
             statement = statement.where(User.role == role)
         if is_active is not None:
@@ -165,6 +167,11 @@ class ApiKeyService:
         self._publish("api_key.created", key)
         read = ApiKeyRead.model_validate(key)
         return ApiKeyCreated(**read.model_dump(), key=material.secret)
+
+    async def update(self, key: ApiKey, body: ApiKeyUpdate) -> ApiKey:
+        await self.keys.update(key, **body.model_dump(exclude_unset=True, exclude_none=True))
+        self._publish("api_key.updated", key)
+        return key
 
     async def revoke(self, key: ApiKey) -> ApiKey:
         await self.keys.update(key, is_active=False)
