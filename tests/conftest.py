@@ -15,6 +15,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+import redis.asyncio as redis_asyncio
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import delete
@@ -23,7 +24,7 @@ from reelhouse.app import create_app
 from reelhouse.platform.db import Base, create_engine
 from reelhouse.platform.migrations import upgrade
 from reelhouse.settings import Settings
-from tests.services import POSTGRES_ADMIN_URL, require_service
+from tests.services import POSTGRES_ADMIN_URL, REDIS_URL, require_service
 
 ADMIN_EMAIL = "admin@example.org"
 ADMIN_PASSWORD = "first-admin-password"
@@ -86,6 +87,13 @@ def settings(clean_database: Database, tmp_path: Path) -> Settings:
         admin_email=ADMIN_EMAIL,
         admin_password=ADMIN_PASSWORD,
         ws_queue_size=8,
+        task_modules="tests.job_tasks",
+        job_poll_seconds=0.1,
+        job_heartbeat_seconds=0.2,
+        job_stale_after_seconds=1.5,
+        job_sweep_seconds=0.2,
+        job_retry_base_seconds=0.05,
+        job_process_workers=1,
     )
 
 
@@ -145,6 +153,17 @@ async def create_user(
     )
     assert response.status_code == 201, response.text
     return await login(client, email, "user-password")
+
+
+@pytest.fixture
+async def counter() -> AsyncIterator[str]:
+    """A Redis hash in which test handlers count their runs, removed afterwards."""
+    require_service("Redis", REDIS_URL)
+    key = f"reelhouse-test:{uuid.uuid4().hex}"
+    yield key
+    client = redis_asyncio.Redis.from_url(REDIS_URL)
+    await client.delete(key)
+    await client.aclose()
 
 
 def free_port() -> int:

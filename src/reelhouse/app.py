@@ -14,13 +14,15 @@ from reelhouse.platform import health, realtime
 from reelhouse.platform.auth import router as auth_router
 from reelhouse.platform.auth.organizations import ensure_first_admin
 from reelhouse.platform.errors import install_error_handlers
+from reelhouse.platform.jobs import router as jobs_router
+from reelhouse.platform.jobs.background import JobBackground
 from reelhouse.platform.logging import RequestContextMiddleware, configure_logging
 from reelhouse.platform.migrations import upgrade
 from reelhouse.platform.runtime import Runtime
 from reelhouse.settings import Settings, write_private_file
 
 API_PREFIX = "/api/v1"
-ROUTERS = (health.router, auth_router.router, realtime.router)
+ROUTERS = (health.router, auth_router.router, jobs_router.router, realtime.router)
 INITIAL_ADMIN_FILE = "initial-admin.txt"
 logger = logging.getLogger("reelhouse")
 
@@ -35,10 +37,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await upgrade(settings.resolved_database_url)
         runtime = await Runtime.open(settings)
         app.state.runtime = runtime
+        runs_jobs = settings.job_executor == "local" and settings.job_workers > 0
+        background = JobBackground(runtime, run_jobs=runs_jobs, schedule=True)
         try:
             await _bootstrap(runtime)
+            await background.start()
             yield
         finally:
+            await background.stop()
             await runtime.close()
 
     app = FastAPI(

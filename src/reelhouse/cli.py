@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -32,6 +33,57 @@ def serve(host: str, port: int, reload: bool) -> None:
         reload=reload,
         log_config=None,
         ws_ping_interval=20,
+    )
+
+
+@main.command()
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "celery"]),
+    default=None,
+    help="Defaults to REELHOUSE_JOB_EXECUTOR.",
+)
+@click.option("--concurrency", type=int, default=None, help="Jobs run at once.")
+@click.option(
+    "--pool",
+    type=click.Choice(["prefork", "threads", "solo"]),
+    default="prefork",
+    show_default=True,
+    help="Celery pool.",
+)
+def worker(executor: str | None, concurrency: int | None, pool: str) -> None:
+    """Run jobs: the local pool as its own process, or a Celery worker on high/default/low."""
+    from reelhouse.platform.logging import configure_logging
+
+    overrides: dict[str, object] = {}
+    if executor is not None:
+        overrides["job_executor"] = executor
+    if concurrency is not None:
+        overrides["job_workers"] = concurrency
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.job_executor == "local":
+        from reelhouse.platform.jobs.background import run_local_worker
+
+        asyncio.run(run_local_worker(settings))
+        return
+    from reelhouse.platform.jobs.celery_app import create_celery
+
+    assert settings.broker_url is not None
+    create_celery(settings.broker_url).worker_main(
+        [
+            "worker",
+            "--queues",
+            "high,default,low",
+            "--concurrency",
+            str(settings.job_workers),
+            "--pool",
+            pool,
+            "--loglevel",
+            settings.log_level,
+            "--hostname",
+            f"reelhouse-{os.getpid()}@%h",
+        ]
     )
 
 

@@ -7,10 +7,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
+# Modules whose @task decorators register job handlers; each app adds its tasks module here.
+BUILTIN_TASK_MODULES = ("reelhouse.platform.jobs.builtin",)
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 
 
@@ -33,6 +35,19 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     admin_organization: str = "Default"
     ws_queue_size: int = Field(default=256, ge=1)
+    job_executor: Literal["local", "celery"] = "local"
+    job_workers: int = Field(default=8, ge=0, description="Jobs this process runs at once (local).")
+    job_process_workers: int = Field(
+        default=0, ge=0, description="CPU worker processes; 0: one per core."
+    )
+    job_poll_seconds: float = Field(default=0.5, gt=0)
+    job_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    job_stale_after_seconds: float = Field(default=30.0, gt=0)
+    job_redeliver_after_seconds: float = Field(default=60.0, gt=0)
+    job_sweep_seconds: float = Field(default=5.0, gt=0)
+    job_retry_base_seconds: float = Field(default=2.0, ge=0)
+    scheduler_tick_seconds: float = Field(default=1.0, gt=0)
+    task_modules: str = Field(default="", description="Extra comma-separated modules with tasks.")
     log_format: Literal["auto", "json", "text"] = "auto"
     log_level: str = "INFO"
 
@@ -42,6 +57,12 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
             raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters")
         return value
+
+    @model_validator(mode="after")
+    def _celery_needs_a_broker(self) -> Settings:
+        if self.job_executor == "celery" and not self.broker_url:
+            raise ValueError("REELHOUSE_JOB_EXECUTOR=celery needs REELHOUSE_BROKER_URL")
+        return self
 
     @field_validator("admin_password")
     @classmethod
@@ -56,6 +77,11 @@ class Settings(BaseSettings):
         if self.database_url is None:
             return f"sqlite+aiosqlite:///{(self.data_dir / 'reelhouse.db').resolve()}"
         return to_async_url(self.database_url)
+
+    @property
+    def all_task_modules(self) -> list[str]:
+        extra = [module.strip() for module in self.task_modules.split(",") if module.strip()]
+        return [*BUILTIN_TASK_MODULES, *extra]
 
     @property
     def is_sqlite(self) -> bool:

@@ -9,7 +9,8 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
-import reelhouse.platform.auth.models  # noqa: F401 - registers the tables with the metadata
+import reelhouse.platform.auth.models
+import reelhouse.platform.jobs.models  # noqa: F401 - these imports register the tables
 from reelhouse.platform.db import Base, UTCDateTime, create_engine
 from reelhouse.settings import Settings
 

@@ -1,0 +1,1 @@
+"""Durable jobs: the jobs table is the truth; executors only deliver "run job N"."""

@@ -1,0 +1,89 @@
+"""The job machinery one process runs: the local pool, the sweeper and the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from reelhouse.platform.jobs.dispatch import LocalDispatcher
+from reelhouse.platform.jobs.executor import LocalExecutor
+from reelhouse.platform.jobs.registry import import_task_modules
+from reelhouse.platform.jobs.runner import JobRunner
+from reelhouse.platform.jobs.scheduler import PeriodicScheduler
+from reelhouse.platform.jobs.sweeper import JobSweeper
+from reelhouse.platform.runtime import Runtime
+from reelhouse.settings import Settings
+
+logger = logging.getLogger("reelhouse.jobs")
+
+
+class JobBackground:
+    def __init__(self, runtime: Runtime, *, run_jobs: bool, schedule: bool) -> None:
+        settings = runtime.settings
+        self.runtime = runtime
+        self.schedule = schedule
+        self.runner: JobRunner | None = None
+        self.executor: LocalExecutor | None = None
+        if run_jobs:
+            self.runner = JobRunner(
+                settings, runtime.session_factory, runtime.event_bus, runtime.dispatcher
+            )
+            dispatcher = runtime.dispatcher
+            self.executor = LocalExecutor(
+                self.runner,
+                runtime.session_factory,
+                dispatcher if isinstance(dispatcher, LocalDispatcher) else None,
+                concurrency=settings.job_workers,
+                poll_seconds=settings.job_poll_seconds,
+            )
+        self.sweeper = JobSweeper(
+            settings, runtime.session_factory, runtime.event_bus, runtime.dispatcher
+        )
+        self.scheduler = PeriodicScheduler(
+            runtime.session_factory,
+            runtime.event_bus,
+            runtime.dispatcher,
+            settings.scheduler_tick_seconds,
+        )
+        self._loops: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        import_task_modules(self.runtime.settings.all_task_modules)
+        self._loops.append(asyncio.create_task(self.sweeper.run_forever(), name="job-sweeper"))
+        if self.schedule:
+            self._loops.append(asyncio.create_task(self.scheduler.run_forever(), name="scheduler"))
+        if self.runner is not None and self.executor is not None:
+            await self.runner.start()
+            await self.executor.start()
+
+    async def stop(self) -> None:
+        if self.executor is not None:
+            await self.executor.stop()
+        if self.runner is not None:
+            await self.runner.stop()
+        for loop in self._loops:
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+
+
+async def run_local_worker(settings: Settings) -> None:
+    """``reelhouse worker --executor local``: the pool and the sweeper, until SIGTERM or SIGINT."""
+    runtime = await Runtime.open(settings)
+    background = JobBackground(runtime, run_jobs=True, schedule=False)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await background.start()
+        logger.info(
+            "local worker started",
+            extra={"worker_id": background.runner and background.runner.worker_id},
+        )
+        await stop.wait()
+    finally:
+        await background.stop()
+        await runtime.close()

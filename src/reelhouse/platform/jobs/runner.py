@@ -1,0 +1,256 @@
+"""Runs claimed jobs: context, heartbeats, timeouts, cancellation, retries and the final state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import multiprocessing
+import os
+import random
+import socket
+import traceback
+import uuid
+from concurrent.futures import Executor, ProcessPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from reelhouse.platform.db import unit_of_work, utcnow
+from reelhouse.platform.events import EventBus
+from reelhouse.platform.jobs import store
+from reelhouse.platform.jobs.context import JobCancelled, JobContext, JobFailed, JobLost
+from reelhouse.platform.jobs.dispatch import Delivery, Dispatcher
+from reelhouse.platform.jobs.models import JobStatus
+from reelhouse.platform.jobs.registry import get_task
+from reelhouse.platform.jobs.store import JOBS_TOPIC, ClaimedJob, job_event
+from reelhouse.settings import Settings
+
+logger = logging.getLogger("reelhouse.jobs")
+MAX_BACKOFF = timedelta(hours=1)
+ErrorInfo = tuple[str, str, str | None]
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class JobRunner:
+    """Runs jobs this process claimed, beating their heartbeats until each one ends."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: async_sessionmaker[AsyncSession],
+        event_bus: EventBus,
+        dispatcher: Dispatcher,
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.event_bus = event_bus
+        self.dispatcher = dispatcher
+        self.worker_id = new_worker_id()
+        self._running: dict[uuid.UUID, tuple[ClaimedJob, asyncio.Task[Any]]] = {}
+        self._stop_reasons: dict[uuid.UUID, str] = {}
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._process_pool: ProcessPoolExecutor | None = None
+
+    @property
+    def running_count(self) -> int:
+        return len(self._running)
+
+    async def start(self) -> None:
+        self._heartbeat = asyncio.create_task(self._beat_forever(), name="job-heartbeat")
+
+    async def stop(self) -> None:
+        """Stop beating and hand unfinished jobs back to the queue without spending an attempt."""
+        for job_id, (_job, task) in list(self._running.items()):
+            self._stop_reasons[job_id] = "shutdown"
+            task.cancel()
+        if self._running:
+            await asyncio.gather(
+                *(task for _job, task in self._running.values()), return_exceptions=True
+            )
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+        if self._process_pool is not None:
+            self._process_pool.shutdown(wait=False, cancel_futures=True)
+
+    def spawn(self, job: ClaimedJob) -> asyncio.Task[None]:
+        """Run a claimed job in its own task, held (and heartbeated) until it ends."""
+        task = asyncio.create_task(self._run(job), name=f"job-{job.id}")
+        self._running[job.id] = (job, task)
+        return task
+
+    async def claim_and_run(self, job_id: uuid.UUID) -> bool:
+        """Run one job a broker delivered; ``False`` when it was not ours to run."""
+        async with unit_of_work(self.session_factory) as session:
+            job = await store.claim(session, job_id, self.worker_id)
+        if job is None:
+            return False
+        await self.spawn(job)
+        return True
+
+    async def _run(self, job: ClaimedJob) -> None:
+        await self._publish(job, "job.started", status="running", attempt=job.attempt)
+        try:
+            await self._execute(job)
+        finally:
+            self._running.pop(job.id, None)
+            self._stop_reasons.pop(job.id, None)
+
+    async def _execute(self, job: ClaimedJob) -> None:
+        spec = get_task(job.type)
+        try:
+            if spec is None:
+                raise JobFailed(f"no handler is registered for job type {job.type!r}")
+            handler = spec.handler(self._context(job))
+            result = await (asyncio.wait_for(handler, job.timeout_s) if job.timeout_s else handler)
+            await self._end(job, JobStatus.succeeded, result=_as_json(result))
+        except JobCancelled:
+            await self._end(
+                job, JobStatus.cancelled, error=("Cancelled", "cancelled on request", None)
+            )
+        except JobLost:
+            logger.warning("job taken from this worker", extra={"job_id": str(job.id)})
+        except JobFailed as exc:
+            await self._end(job, JobStatus.failed, error=_error_info(exc))
+        except TimeoutError as exc:
+            message = f"the job ran past its timeout of {job.timeout_s} s"
+            await self._fail_or_retry(job, ("JobTimeout", message, _traceback(exc)))
+        except asyncio.CancelledError:
+            await self._stopped(job)
+        except Exception as exc:
+            logger.exception("job handler failed", extra={"job_id": str(job.id), "type": job.type})
+            await self._fail_or_retry(job, _error_info(exc))
+
+    async def _stopped(self, job: ClaimedJob) -> None:
+        reason = self._stop_reasons.get(job.id)
+        if reason == "cancel":
+            await self._end(
+                job, JobStatus.cancelled, error=("Cancelled", "cancelled on request", None)
+            )
+        elif reason == "shutdown":
+            async with unit_of_work(self.session_factory) as session:
+                await store.release(session, job, self.worker_id)
+        elif reason is None:
+            raise asyncio.CancelledError
+
+    async def _fail_or_retry(self, job: ClaimedJob, error: ErrorInfo) -> None:
+        if job.attempt >= job.max_attempts:
+            await self._end(job, JobStatus.failed, error=error)
+            return
+        backoff = self.settings.job_retry_base_seconds * 2 ** (job.attempt - 1)
+        delay = min(timedelta(seconds=backoff * random.uniform(1.0, 1.2)), MAX_BACKOFF)  # noqa: S311
+        due_at = utcnow() + delay
+        async with unit_of_work(self.session_factory) as session:
+            requeued = await store.retry_later(session, job, self.worker_id, due_at, error)
+        if requeued:
+            await self._publish(
+                job,
+                "job.queued",
+                status="queued",
+                attempt=job.attempt,
+                retry_at=due_at.isoformat(),
+                error=error[1],
+            )
+            await self.dispatcher.dispatch([Delivery(job.id, job.priority, due_at)])
+
+    async def _end(
+        self,
+        job: ClaimedJob,
+        status: JobStatus,
+        *,
+        result: Any = None,
+        error: ErrorInfo | None = None,
+    ) -> None:
+        async with unit_of_work(self.session_factory) as session:
+            ended = await store.finish(
+                session, job, self.worker_id, status, result=result, error=error
+            )
+        if not ended:
+            logger.warning("job ended elsewhere first", extra={"job_id": str(job.id)})
+            return
+        details: dict[str, Any] = {"status": status.value, "attempt": job.attempt}
+        if error is not None:
+            details.update(error_type=error[0], error=error[1])
+        await self._publish(job, f"job.{status.value}", **details)
+
+    def _context(self, job: ClaimedJob) -> JobContext:
+        async def report(fraction: float, message: str | None) -> bool | None:
+            async with unit_of_work(self.session_factory) as session:
+                cancel = await store.report_progress(
+                    session, job, self.worker_id, fraction, message
+                )
+            if cancel is False:
+                await self._publish(job, "job.progress", progress=fraction, message=message)
+            return cancel
+
+        return JobContext(
+            job,
+            settings=self.settings,
+            event_bus=self.event_bus,
+            unit_of_work=lambda: unit_of_work(self.session_factory),
+            report=report,
+            process_pool=self._pool,
+        )
+
+    def _pool(self) -> Executor:
+        if self._process_pool is None:
+            # Spawned, not forked: a fork of a process with an event loop and threads is unsafe.
+            self._process_pool = ProcessPoolExecutor(
+                max_workers=self.settings.job_process_workers or None,
+                mp_context=multiprocessing.get_context("spawn"),
+            )
+        return self._process_pool
+
+    async def _publish(self, job: ClaimedJob, name: str, **data: Any) -> None:
+        subject = job.subject
+        data.update(type=job.type)
+        if subject is not None:
+            data["subject"] = {"kind": subject.kind, "id": str(subject.id)}
+        await self.event_bus.publish(JOBS_TOPIC, job_event(name, job.id, job.org_id, **data))
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.job_heartbeat_seconds)
+            try:
+                await self.beat()
+            except Exception:
+                logger.exception("heartbeat failed; will try again")
+
+    async def beat(self) -> None:
+        """Refresh heartbeats; stop jobs cancelled meanwhile, or taken from us."""
+        held = list(self._running)
+        async with unit_of_work(self.session_factory) as session:
+            alive = await store.beat(session, self.worker_id, held)
+        for job_id in held:
+            entry = self._running.get(job_id)
+            if entry is None:
+                continue
+            if job_id not in alive:
+                self._stop_reasons[job_id] = "lost"
+                entry[1].cancel()
+            elif alive[job_id]:
+                self._stop_reasons[job_id] = "cancel"
+                entry[1].cancel()
+
+
+def _as_json(result: Any) -> Any:
+    try:
+        json.dumps(result)
+    except (TypeError, ValueError) as exc:
+        raise JobFailed(f"the handler returned something that is not JSON: {exc}") from exc
+    return result
+
+
+def _traceback(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc))
+
+
+def _error_info(exc: BaseException) -> ErrorInfo:
+    return type(exc).__name__, str(exc) or type(exc).__name__, _traceback(exc)

@@ -1,0 +1,191 @@
+"""Asking for jobs and managing them, inside one organization."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelhouse.platform.auth.principal import Principal
+from reelhouse.platform.db import after_commit, utcnow
+from reelhouse.platform.errors import Conflict, InvalidInput
+from reelhouse.platform.events import EventBus, Subject, publish_after_commit
+from reelhouse.platform.jobs.dispatch import Delivery, Dispatcher
+from reelhouse.platform.jobs.models import Job, JobPriority, JobStatus
+from reelhouse.platform.jobs.registry import get_task
+from reelhouse.platform.jobs.store import JOBS_TOPIC, job_event
+from reelhouse.platform.pagination import PageRequest, TimeRange, within
+from reelhouse.platform.repository import Repository
+
+_DELIVERIES_KEY = "reelhouse.job_deliveries"
+
+
+class JobRepository(Repository[Job]):
+    model = Job
+    kind = "job"
+
+
+@dataclass(frozen=True)
+class JobFilters:
+    types: Sequence[str] = ()
+    statuses: Sequence[JobStatus] = ()
+    subject_kind: str | None = None
+    subject_id: uuid.UUID | None = None
+    created: TimeRange = field(default_factory=TimeRange)
+
+
+class JobService:
+    def __init__(
+        self, session: AsyncSession, org_id: uuid.UUID, bus: EventBus, dispatcher: Dispatcher
+    ) -> None:
+        self.session = session
+        self.org_id = org_id
+        self.bus = bus
+        self.dispatcher = dispatcher
+        self.jobs = JobRepository(session, org_id)
+
+    async def enqueue(
+        self,
+        job_type: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        subject: Subject | None = None,
+        priority: JobPriority | None = None,
+        requested_by: Principal | None = None,
+        run_after: datetime | None = None,
+    ) -> Job:
+        """Add a job in the caller's transaction; it is delivered only once that commits."""
+        spec = get_task(job_type)
+        if spec is None:
+            raise InvalidInput(f"no job type {job_type!r} is registered", field="type")
+        chosen = priority or spec.priority
+        job = await self.jobs.create(
+            type=job_type,
+            payload=payload or {},
+            status=JobStatus.queued,
+            priority=chosen,
+            priority_rank=chosen.rank,
+            max_attempts=spec.max_attempts,
+            timeout_s=spec.timeout,
+            subject_kind=None if subject is None else subject.kind,
+            subject_id=None if subject is None else subject.id,
+            requested_by_user_id=None if requested_by is None else requested_by.user_id,
+            requested_by_api_key_id=None if requested_by is None else requested_by.api_key_id,
+            run_after=run_after or utcnow(),
+        )
+        self._deliver_after_commit(Delivery(job.id, chosen, run_after))
+        self._publish(job, "job.queued")
+        return job
+
+    async def enqueue_on_request(
+        self,
+        job_type: str,
+        payload: dict[str, Any],
+        *,
+        subject: Subject | None,
+        priority: JobPriority | None,
+        requested_by: Principal,
+    ) -> Job:
+        """Enqueue for a client, which may only ask for job types declared ``api_enqueue``."""
+        spec = get_task(job_type)
+        if spec is None or not spec.api_enqueue:
+            raise InvalidInput(
+                f"job type {job_type!r} cannot be enqueued through the API", field="type"
+            )
+        return await self.enqueue(
+            job_type, payload, subject=subject, priority=priority, requested_by=requested_by
+        )
+
+    async def get(self, job_id: uuid.UUID) -> Job:
+        return await self.jobs.get(job_id)
+
+    async def list(self, page: PageRequest, filters: JobFilters) -> tuple[Sequence[Job], int]:
+        statement = within(
+            self.jobs.select(), Job.created_at, filters.created.start, filters.created.end
+        )
+        if filters.types:
+            statement = statement.where(Job.type.in_(filters.types))
+        if filters.statuses:
+            statement = statement.where(Job.status.in_(filters.statuses))
+        if filters.subject_kind is not None:
+            statement = statement.where(Job.subject_kind == filters.subject_kind)
+        if filters.subject_id is not None:
+            statement = statement.where(Job.subject_id == filters.subject_id)
+        return await self.jobs.paginate(
+            statement, page, sortable=("-created_at", "finished_at", "started_at", "type", "status")
+        )
+
+    async def cancel(self, job: Job) -> Job:
+        """A queued job is cancelled at once; a running one at its next progress report."""
+        await self.session.refresh(job)
+        if job.status.is_final:
+            raise Conflict(f"job {job.id} is already {job.status.value}")
+        if job.status == JobStatus.queued:
+            now = utcnow()
+            await self.jobs.update(
+                job,
+                status=JobStatus.cancelled,
+                finished_at=now,
+                error_type="Cancelled",
+                error_message="cancelled on request",
+            )
+            self._publish(job, "job.cancelled")
+        else:
+            await self.jobs.update(job, cancel_requested=True)
+            self._publish(job, "job.cancel_requested")
+        return job
+
+    async def retry(self, job: Job, requested_by: Principal) -> Job:
+        """Run a failed or cancelled job again, with its attempts counted afresh."""
+        if job.status not in (JobStatus.failed, JobStatus.cancelled):
+            raise Conflict(
+                f"only failed or cancelled jobs can be retried; this one is {job.status.value}"
+            )
+        await self.jobs.update(
+            job,
+            status=JobStatus.queued,
+            attempts=0,
+            progress=0.0,
+            progress_message=None,
+            result=None,
+            error_type=None,
+            error_message=None,
+            error_traceback=None,
+            cancel_requested=False,
+            started_at=None,
+            finished_at=None,
+            heartbeat_at=None,
+            dispatched_at=None,
+            worker_id=None,
+            run_after=utcnow(),
+            requested_by_user_id=requested_by.user_id,
+            requested_by_api_key_id=requested_by.api_key_id,
+        )
+        self._deliver_after_commit(Delivery(job.id, job.priority))
+        self._publish(job, "job.queued")
+        return job
+
+    def _deliver_after_commit(self, delivery: Delivery) -> None:
+        # One dispatch per transaction however many jobs it asked for.
+        pending: list[Delivery] | None = self.session.info.get(_DELIVERIES_KEY)
+        if pending is None:
+            pending = self.session.info[_DELIVERIES_KEY] = []
+            session, dispatcher = self.session, self.dispatcher
+
+            async def deliver() -> None:
+                session.info.pop(_DELIVERIES_KEY, None)
+                await dispatcher.dispatch(pending)
+
+            after_commit(self.session, deliver)
+        pending.append(delivery)
+
+    def _publish(self, job: Job, name: str) -> None:
+        data: dict[str, Any] = {"type": job.type, "status": job.status.value}
+        if job.subject_kind is not None and job.subject_id is not None:
+            data["subject"] = {"kind": job.subject_kind, "id": str(job.subject_id)}
+        event = job_event(name, job.id, job.org_id, **data)
+        publish_after_commit(self.session, self.bus, JOBS_TOPIC, event)

@@ -1,0 +1,310 @@
+"""The executors' side of the jobs table: claim, beat, report, finish, recover.
+
+These statements span organizations on purpose: a worker serves every organization, and each
+statement is guarded by the status (and the claiming worker) it expects, so two processes can
+never both move one job.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelhouse.platform.db import utcnow
+from reelhouse.platform.events import Event, Subject
+from reelhouse.platform.jobs.models import Job, JobPriority, JobStatus
+
+JOBS_TOPIC = "jobs"
+_CLAIMED_COLUMNS = (
+    Job.id,
+    Job.org_id,
+    Job.type,
+    Job.payload,
+    Job.attempts,
+    Job.max_attempts,
+    Job.timeout_s,
+    Job.subject_kind,
+    Job.subject_id,
+    Job.priority,
+)
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A job this worker holds: the attempt number guards every later write."""
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    type: str
+    payload: dict[str, Any]
+    attempt: int
+    max_attempts: int
+    timeout_s: float | None
+    subject_kind: str | None
+    subject_id: uuid.UUID | None
+    priority: JobPriority
+
+    @property
+    def subject(self) -> Subject | None:
+        if self.subject_kind is None or self.subject_id is None:
+            return None
+        return Subject(self.subject_kind, self.subject_id)
+
+
+def job_event(name: str, job_id: uuid.UUID, org_id: uuid.UUID, **data: Any) -> Event:
+    return Event(event=name, org_id=org_id, subject=Subject("job", job_id), data=data)
+
+
+def _held_by(job: ClaimedJob, worker_id: str) -> ColumnElement[bool]:
+    return (
+        (Job.id == job.id)
+        & (Job.status == JobStatus.running)
+        & (Job.worker_id == worker_id)
+        & (Job.attempts == job.attempt)
+    )
+
+
+def _claimed(rows: Sequence[Any]) -> list[ClaimedJob]:
+    return [
+        ClaimedJob(
+            id=row.id,
+            org_id=row.org_id,
+            type=row.type,
+            payload=row.payload or {},
+            attempt=row.attempts,
+            max_attempts=row.max_attempts,
+            timeout_s=row.timeout_s,
+            subject_kind=row.subject_kind,
+            subject_id=row.subject_id,
+            priority=JobPriority(row.priority),
+        )
+        for row in rows
+    ]
+
+
+def _start_values(worker_id: str, now: datetime) -> dict[str, Any]:
+    return {
+        "status": JobStatus.running,
+        "worker_id": worker_id,
+        "attempts": Job.attempts + 1,
+        "started_at": now,
+        "heartbeat_at": now,
+        "finished_at": None,
+        "progress": 0.0,
+        "progress_message": None,
+        "updated_at": now,
+    }
+
+
+async def claim_next(session: AsyncSession, worker_id: str, limit: int) -> list[ClaimedJob]:
+    """Take up to ``limit`` due queued jobs, by priority then age."""
+    now = utcnow()
+    candidates = (
+        select(Job.id)
+        .where(Job.status == JobStatus.queued, Job.run_after <= now)
+        .order_by(Job.priority_rank, Job.created_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    # A CTE is evaluated once; an IN (subquery ... LIMIT) may be re-run by PostgreSQL's planner
+    # and take more rows than asked for.
+    chosen = candidates.cte("chosen").prefix_with("MATERIALIZED", dialect="postgresql")
+    statement = (
+        update(Job)
+        .where(Job.id.in_(select(chosen.c.id)), Job.status == JobStatus.queued)
+        .values(_start_values(worker_id, now))
+        .returning(*_CLAIMED_COLUMNS)
+    )
+    return _claimed((await session.execute(statement)).all())
+
+
+async def claim(session: AsyncSession, job_id: uuid.UUID, worker_id: str) -> ClaimedJob | None:
+    """Take one named job if it is queued and due (a broker delivered it); else ``None``."""
+    now = utcnow()
+    statement = (
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.queued, Job.run_after <= now)
+        .values(_start_values(worker_id, now))
+        .returning(*_CLAIMED_COLUMNS)
+    )
+    claimed = _claimed((await session.execute(statement)).all())
+    return claimed[0] if claimed else None
+
+
+async def beat(
+    session: AsyncSession, worker_id: str, job_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, bool]:
+    """Refresh the heartbeat of the jobs still ours; answers each one's cancel request."""
+    if not job_ids:
+        return {}
+    statement = (
+        update(Job)
+        .where(Job.id.in_(job_ids), Job.status == JobStatus.running, Job.worker_id == worker_id)
+        .values(heartbeat_at=utcnow())
+        .returning(Job.id, Job.cancel_requested)
+    )
+    return {row.id: row.cancel_requested for row in (await session.execute(statement)).all()}
+
+
+async def report_progress(
+    session: AsyncSession, job: ClaimedJob, worker_id: str, fraction: float, message: str | None
+) -> bool | None:
+    """Store progress; answers whether cancellation was asked, or ``None`` if the job is lost."""
+    statement = (
+        update(Job)
+        .where(_held_by(job, worker_id))
+        .values(progress=fraction, progress_message=message, heartbeat_at=utcnow())
+        .returning(Job.cancel_requested)
+    )
+    row = (await session.execute(statement)).first()
+    return None if row is None else bool(row.cancel_requested)
+
+
+async def finish(
+    session: AsyncSession,
+    job: ClaimedJob,
+    worker_id: str,
+    status: JobStatus,
+    *,
+    result: Any = None,
+    error: tuple[str, str, str | None] | None = None,
+) -> bool:
+    """End a job we hold; ``False`` when it was taken from us (then nothing is written)."""
+    now = utcnow()
+    values: dict[str, Any] = {"status": status, "finished_at": now, "updated_at": now}
+    if status == JobStatus.succeeded:
+        values.update(result=result, progress=1.0, error_type=None, error_message=None)
+    if error is not None:
+        values.update(error_type=error[0], error_message=error[1], error_traceback=error[2])
+    outcome = await session.execute(
+        update(Job).where(_held_by(job, worker_id)).values(values).returning(Job.id)
+    )
+    return outcome.first() is not None
+
+
+async def retry_later(
+    session: AsyncSession,
+    job: ClaimedJob,
+    worker_id: str,
+    run_after: datetime,
+    error: tuple[str, str, str | None],
+) -> bool:
+    """Put a failed attempt back in the queue, due at ``run_after``."""
+    outcome = await session.execute(
+        update(Job)
+        .where(_held_by(job, worker_id))
+        .values(
+            status=JobStatus.queued,
+            worker_id=None,
+            run_after=run_after,
+            dispatched_at=None,
+            error_type=error[0],
+            error_message=error[1],
+            error_traceback=error[2],
+            updated_at=utcnow(),
+        )
+        .returning(Job.id)
+    )
+    return outcome.first() is not None
+
+
+async def release(session: AsyncSession, job: ClaimedJob, worker_id: str) -> bool:
+    """Give a job back to the queue on shutdown; the interrupted attempt does not count."""
+    outcome = await session.execute(
+        update(Job)
+        .where(_held_by(job, worker_id))
+        .values(
+            status=JobStatus.queued,
+            worker_id=None,
+            attempts=Job.attempts - 1,
+            dispatched_at=None,
+            updated_at=utcnow(),
+        )
+        .returning(Job.id)
+    )
+    return outcome.first() is not None
+
+
+@dataclass(frozen=True)
+class RecoveredJob:
+    id: uuid.UUID
+    org_id: uuid.UUID
+    type: str
+    status: JobStatus
+    attempts: int
+    max_attempts: int
+    priority: JobPriority
+
+
+async def stale_running(session: AsyncSession, beat_before: datetime) -> list[RecoveredJob]:
+    rows = await session.execute(
+        select(
+            Job.id, Job.org_id, Job.type, Job.status, Job.attempts, Job.max_attempts, Job.priority
+        )
+        .where(Job.status == JobStatus.running, Job.heartbeat_at < beat_before)
+        .limit(500)
+    )
+    return [RecoveredJob(*row) for row in rows.all()]
+
+
+async def recover(
+    session: AsyncSession, job: RecoveredJob, beat_before: datetime, run_after: datetime
+) -> JobStatus | None:
+    """Requeue (or fail, attempts spent) a job whose worker stopped beating; ``None`` if raced."""
+    exhausted = job.attempts >= job.max_attempts
+    reason = f"the worker stopped sending heartbeats (attempt {job.attempts} of {job.max_attempts})"
+    new_status = JobStatus.failed if exhausted else JobStatus.queued
+    now = utcnow()
+    values: dict[str, Any] = {
+        "status": new_status,
+        "worker_id": None,
+        "error_type": "WorkerLost",
+        "error_message": reason,
+        "error_traceback": None,
+        "updated_at": now,
+    }
+    values.update(
+        {"finished_at": now} if exhausted else {"run_after": run_after, "dispatched_at": None}
+    )
+    outcome = await session.execute(
+        update(Job)
+        .where(
+            Job.id == job.id,
+            Job.status == JobStatus.running,
+            Job.attempts == job.attempts,
+            Job.heartbeat_at < beat_before,
+        )
+        .values(values)
+        .returning(Job.id)
+    )
+    return new_status if outcome.first() is not None else None
+
+
+async def undelivered(
+    session: AsyncSession, delivered_before: datetime, limit: int = 500
+) -> list[tuple[uuid.UUID, JobPriority]]:
+    """Queued, due jobs that no executor took since ``delivered_before``; marked as re-sent."""
+    now = utcnow()
+    last_sent = func.coalesce(Job.dispatched_at, Job.created_at)
+    rows = (
+        await session.execute(
+            select(Job.id, Job.priority)
+            .where(
+                Job.status == JobStatus.queued, Job.run_after <= now, last_sent < delivered_before
+            )
+            .order_by(Job.priority_rank, Job.created_at)
+            .limit(limit)
+        )
+    ).all()
+    if rows:
+        await session.execute(
+            update(Job).where(Job.id.in_([row.id for row in rows])).values(dispatched_at=now)
+        )
+    return [(row.id, JobPriority(row.priority)) for row in rows]
