@@ -56,17 +56,19 @@ async def other_server(
             stderr=subprocess.STDOUT,
         )
         try:
-            await _wait_until_ready(f"http://127.0.0.1:{port}", process, log_path)
+            await wait_until_ready(f"http://127.0.0.1:{port}", log_path, process)
             yield f"127.0.0.1:{port}"
         finally:
             process.terminate()
             process.wait(timeout=15)
 
 
-async def _wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+async def wait_until_ready(
+    base_url: str, log: Path, process: subprocess.Popen[bytes] | None = None
+) -> None:
     async with httpx.AsyncClient(base_url=base_url) as http:
         for _ in range(STARTUP_TIMEOUT_S * 10):
-            if process.poll() is not None:
+            if process is not None and process.poll() is not None:
                 pytest.fail(f"the second server exited: {log.read_text()}")
             try:
                 ready = await http.get("/api/v1/health/ready")

@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy.exc import IntegrityError
 
 from reelhouse import __version__
 from reelhouse.platform import health, realtime
 from reelhouse.platform.auth import router as auth_router
 from reelhouse.platform.auth.organizations import ensure_first_admin
-from reelhouse.platform.errors import install_error_handlers
+from reelhouse.platform.errors import Conflict, install_error_handlers
 from reelhouse.platform.jobs import router as jobs_router
 from reelhouse.platform.jobs.background import JobBackground
 from reelhouse.platform.logging import RequestContextMiddleware, configure_logging
@@ -74,16 +75,21 @@ def create_app_from_env() -> FastAPI:
 async def _bootstrap(runtime: Runtime) -> None:
     """On an empty database, make the first organization and admin, and show its password once."""
     settings = runtime.settings
-    async with runtime.session_factory() as session:
-        first = await ensure_first_admin(
-            session,
-            organization_name=settings.admin_organization,
-            admin_email=settings.admin_email,
-            admin_password=(
-                settings.admin_password.get_secret_value() if settings.admin_password else None
-            ),
-        )
-        await session.commit()
+    try:
+        async with runtime.session_factory() as session:
+            first = await ensure_first_admin(
+                session,
+                organization_name=settings.admin_organization,
+                admin_email=settings.admin_email,
+                admin_password=(
+                    settings.admin_password.get_secret_value() if settings.admin_password else None
+                ),
+            )
+            await session.commit()
+    except (IntegrityError, Conflict):
+        # Replicas starting together race to bootstrap; whichever lost finds it done.
+        logger.info("another replica created the first organization and admin")
+        return
     if first is None:
         return
     logger.info("created the first organization and admin", extra={"email": first.admin.email})

@@ -52,29 +52,29 @@ def serve(host: str, port: int, reload: bool) -> None:
     help="Celery pool.",
 )
 def worker(executor: str | None, concurrency: int | None, pool: str) -> None:
-    """Run jobs: the local pool as its own process, or a Celery worker on high/default/low."""
+    """Run jobs: the local pool as its own process, or a Celery worker on the three queues."""
     from reelhouse.platform.logging import configure_logging
 
-    overrides: dict[str, object] = {}
+    # Through the environment, so Celery's worker processes read the same settings.
     if executor is not None:
-        overrides["job_executor"] = executor
+        os.environ["REELHOUSE_JOB_EXECUTOR"] = executor
     if concurrency is not None:
-        overrides["job_workers"] = concurrency
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+        os.environ["REELHOUSE_JOB_WORKERS"] = str(concurrency)
+    settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     if settings.job_executor == "local":
         from reelhouse.platform.jobs.background import run_local_worker
 
         asyncio.run(run_local_worker(settings))
         return
-    from reelhouse.platform.jobs.celery_app import create_celery
+    from reelhouse.platform.jobs.celery_app import create_celery, worker_queues
 
     assert settings.broker_url is not None
     create_celery(settings.broker_url).worker_main(
         [
             "worker",
             "--queues",
-            "high,default,low",
+            worker_queues(),
             "--concurrency",
             str(settings.job_workers),
             "--pool",

@@ -64,13 +64,17 @@ class Base(DeclarativeBase):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-def create_engine(database_url: str) -> AsyncEngine:
-    """An async engine; on SQLite with WAL, foreign keys and a busy timeout on every connection."""
+def create_engine(database_url: str, *, pre_ping: bool = True) -> AsyncEngine:
+    """An async engine; on SQLite with WAL, foreign keys and a busy timeout on every connection.
+
+    ``pre_ping`` checks each connection before use (one round trip) so a restarted database
+    costs no failed request; callers that retry on their own may do without.
+    """
     if database_url.startswith("sqlite"):
         engine = create_async_engine(database_url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
         return engine
-    return create_async_engine(database_url, pool_pre_ping=True)
+    return create_async_engine(database_url, pool_pre_ping=pre_ping)
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reelhouse.platform.db import Base
+from reelhouse.platform.db import Base, utcnow
 from reelhouse.platform.errors import NotFound
 from reelhouse.platform.pagination import PageRequest
 
@@ -92,6 +92,19 @@ class Repository(Generic[OwnedT]):
         row = self.model(org_id=self.org_id, **values)
         self.session.add(row)
         await self.session.flush()
+        return row
+
+    def add(self, **values: Any) -> OwnedT:
+        """A new row, written with the next flush or commit (in one batch with the others).
+
+        Key and timestamps are set here, so the row reads whole before it is written; give
+        every other column that the caller will read.
+        """
+        now = utcnow()
+        row = self.model(
+            id=uuid.uuid4(), org_id=self.org_id, created_at=now, updated_at=now, **values
+        )
+        self.session.add(row)
         return row
 
     async def update(self, row: OwnedT, **values: Any) -> OwnedT:

@@ -1,6 +1,7 @@
 """Celery as a delivery channel: a message only says "run job N"; the jobs table keeps the state.
 
-``reelhouse worker --executor celery`` starts a Celery worker on the queues high, default, low.
+``reelhouse worker --executor celery`` starts a Celery worker on the queues reelhouse.high,
+reelhouse.default and reelhouse.low.
 Each worker process keeps one event loop in a thread, where jobs run as they do in the local pool.
 """
 
@@ -28,8 +29,8 @@ from reelhouse.settings import Settings
 def create_celery(broker_url: str) -> Celery:
     app = Celery("reelhouse", broker=broker_url, set_as_current=False)
     app.conf.update(
-        task_queues=[Queue(priority.value) for priority in JobPriority],
-        task_default_queue=JobPriority.default.value,
+        task_queues=[Queue(priority.queue) for priority in JobPriority],
+        task_default_queue=JobPriority.default.queue,
         # A message is acknowledged once its job ran, so a killed worker's job is redelivered.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -98,6 +99,11 @@ def run_job(job_id: str) -> bool:
         process.runner.claim_and_run(uuid.UUID(job_id)), process.loop
     )
     return future.result()
+
+
+def worker_queues() -> str:
+    """The queues a worker consumes, highest priority first."""
+    return ",".join(priority.queue for priority in JobPriority)
 
 
 def celery_from_settings() -> Celery:

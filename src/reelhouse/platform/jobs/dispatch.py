@@ -66,7 +66,7 @@ class CeleryDispatcher:
                 self._celery.send_task(
                     RUN_JOB_TASK,
                     args=[str(delivery.job_id)],
-                    queue=delivery.priority.value,
+                    queue=delivery.priority.queue,
                     countdown=countdown,
                     producer=producer,
                 )

@@ -8,7 +8,6 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from reelhouse.platform.db import unit_of_work
 from reelhouse.platform.jobs import store
 from reelhouse.platform.jobs.dispatch import LocalDispatcher
 from reelhouse.platform.jobs.runner import JobRunner
@@ -73,8 +72,8 @@ class LocalExecutor:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
     async def _claim(self, free: int) -> int:
-        async with unit_of_work(self.session_factory) as session:
-            jobs = await store.claim_next(session, self.runner.worker_id, free)
+        async with self.runner.statement() as db:
+            jobs = await store.claim_next(db, self.runner.worker_id, free)
         for job in jobs:
             self.runner.spawn(job).add_done_callback(lambda _task: self._wake.set())
         return len(jobs)

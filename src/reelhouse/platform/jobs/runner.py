@@ -12,15 +12,18 @@ import random
 import socket
 import traceback
 import uuid
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from reelhouse.platform.db import unit_of_work, utcnow
+from reelhouse.platform.db import create_engine, unit_of_work, utcnow
 from reelhouse.platform.events import EventBus
 from reelhouse.platform.jobs import store
+from reelhouse.platform.jobs.batching import TransactionBatcher
 from reelhouse.platform.jobs.context import JobCancelled, JobContext, JobFailed, JobLost
 from reelhouse.platform.jobs.dispatch import Delivery, Dispatcher
 from reelhouse.platform.jobs.models import JobStatus
@@ -30,7 +33,16 @@ from reelhouse.settings import Settings
 
 logger = logging.getLogger("reelhouse.jobs")
 MAX_BACKOFF = timedelta(hours=1)
+
 ErrorInfo = tuple[str, str, str | None]
+
+
+@dataclass(frozen=True)
+class _Ending:
+    job: ClaimedJob
+    status: JobStatus
+    result: Any
+    error: ErrorInfo | None
 
 
 def new_worker_id() -> str:
@@ -49,6 +61,10 @@ class JobRunner:
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
+        # Its own engine: no ping before each use (a job write that meets a dropped connection
+        # fails its batch and the next one reconnects), and no wait behind API requests.
+        self._engine = create_engine(settings.resolved_database_url, pre_ping=False)
+        self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
         self.event_bus = event_bus
         self.dispatcher = dispatcher
         self.worker_id = new_worker_id()
@@ -56,12 +72,39 @@ class JobRunner:
         self._stop_reasons: dict[uuid.UUID, str] = {}
         self._heartbeat: asyncio.Task[None] | None = None
         self._process_pool: ProcessPoolExecutor | None = None
+        # SQLite takes one writer at a time and makes the others sleep-poll for the lock; in one
+        # process, queueing our own job writes behind an asyncio lock avoids those sleeps.
+        self._write_lock = asyncio.Lock() if settings.is_sqlite else None
+        self._endings = TransactionBatcher[_Ending, bool](
+            "job-ends", self.connection, self._write_ends
+        )
+        self._claims = TransactionBatcher[uuid.UUID, ClaimedJob | None](
+            "job-claims", self.statement, self._write_claims
+        )
 
     @property
     def running_count(self) -> int:
         return len(self._running)
 
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction for the job machinery's own writes, on a plain connection."""
+        async with contextlib.AsyncExitStack() as stack:
+            if self._write_lock is not None:
+                await stack.enter_async_context(self._write_lock)
+            yield await stack.enter_async_context(self._engine.begin())
+
+    @contextlib.asynccontextmanager
+    async def statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one guarded statement, in autocommit: no BEGIN and COMMIT trips."""
+        async with contextlib.AsyncExitStack() as stack:
+            if self._write_lock is not None:
+                await stack.enter_async_context(self._write_lock)
+            yield await stack.enter_async_context(self._autocommit.connect())
+
     async def start(self) -> None:
+        await self._endings.start()
+        await self._claims.start()
         self._heartbeat = asyncio.create_task(self._beat_forever(), name="job-heartbeat")
 
     async def stop(self) -> None:
@@ -73,12 +116,15 @@ class JobRunner:
             await asyncio.gather(
                 *(task for _job, task in self._running.values()), return_exceptions=True
             )
+        await self._claims.stop()
+        await self._endings.stop()
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
         if self._process_pool is not None:
             self._process_pool.shutdown(wait=False, cancel_futures=True)
+        await self._engine.dispose()
 
     def spawn(self, job: ClaimedJob) -> asyncio.Task[None]:
         """Run a claimed job in its own task, held (and heartbeated) until it ends."""
@@ -88,8 +134,7 @@ class JobRunner:
 
     async def claim_and_run(self, job_id: uuid.UUID) -> bool:
         """Run one job a broker delivered; ``False`` when it was not ours to run."""
-        async with unit_of_work(self.session_factory) as session:
-            job = await store.claim(session, job_id, self.worker_id)
+        job = await self._claims.submit(job_id)
         if job is None:
             return False
         await self.spawn(job)
@@ -135,8 +180,8 @@ class JobRunner:
                 job, JobStatus.cancelled, error=("Cancelled", "cancelled on request", None)
             )
         elif reason == "shutdown":
-            async with unit_of_work(self.session_factory) as session:
-                await store.release(session, job, self.worker_id)
+            async with self.statement() as db:
+                await store.release(db, job, self.worker_id)
         elif reason is None:
             raise asyncio.CancelledError
 
@@ -147,8 +192,8 @@ class JobRunner:
         backoff = self.settings.job_retry_base_seconds * 2 ** (job.attempt - 1)
         delay = min(timedelta(seconds=backoff * random.uniform(1.0, 1.2)), MAX_BACKOFF)  # noqa: S311
         due_at = utcnow() + delay
-        async with unit_of_work(self.session_factory) as session:
-            requeued = await store.retry_later(session, job, self.worker_id, due_at, error)
+        async with self.statement() as db:
+            requeued = await store.retry_later(db, job, self.worker_id, due_at, error)
         if requeued:
             await self._publish(
                 job,
@@ -168,10 +213,7 @@ class JobRunner:
         result: Any = None,
         error: ErrorInfo | None = None,
     ) -> None:
-        async with unit_of_work(self.session_factory) as session:
-            ended = await store.finish(
-                session, job, self.worker_id, status, result=result, error=error
-            )
+        ended = await self._endings.submit(_Ending(job, status, result, error))
         if not ended:
             logger.warning("job ended elsewhere first", extra={"job_id": str(job.id)})
             return
@@ -180,12 +222,24 @@ class JobRunner:
             details.update(error_type=error[0], error=error[1])
         await self._publish(job, f"job.{status.value}", **details)
 
+    async def _write_ends(self, db: AsyncConnection, ends: Sequence[_Ending]) -> list[bool]:
+        return [
+            await store.finish(
+                db, end.job, self.worker_id, end.status, result=end.result, error=end.error
+            )
+            for end in ends
+        ]
+
+    async def _write_claims(
+        self, db: AsyncConnection, job_ids: Sequence[uuid.UUID]
+    ) -> list[ClaimedJob | None]:
+        claimed = await store.claim(db, job_ids, self.worker_id)
+        return [claimed.get(job_id) for job_id in job_ids]
+
     def _context(self, job: ClaimedJob) -> JobContext:
         async def report(fraction: float, message: str | None) -> bool | None:
-            async with unit_of_work(self.session_factory) as session:
-                cancel = await store.report_progress(
-                    session, job, self.worker_id, fraction, message
-                )
+            async with self.statement() as db:
+                cancel = await store.report_progress(db, job, self.worker_id, fraction, message)
             if cancel is False:
                 await self._publish(job, "job.progress", progress=fraction, message=message)
             return cancel
@@ -226,8 +280,8 @@ class JobRunner:
     async def beat(self) -> None:
         """Refresh heartbeats; stop jobs cancelled meanwhile, or taken from us."""
         held = list(self._running)
-        async with unit_of_work(self.session_factory) as session:
-            alive = await store.beat(session, self.worker_id, held)
+        async with self.statement() as db:
+            alive = await store.beat(db, self.worker_id, held)
         for job_id in held:
             entry = self._running.get(job_id)
             if entry is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -28,11 +29,13 @@ class PeriodicScheduler:
         event_bus: EventBus,
         dispatcher: Dispatcher,
         tick_seconds: float,
+        specs: Sequence[PeriodicSpec] | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.event_bus = event_bus
         self.dispatcher = dispatcher
         self.tick_seconds = tick_seconds
+        self._specs = specs
 
     async def run_forever(self) -> None:
         while True:
@@ -45,7 +48,7 @@ class PeriodicScheduler:
     async def tick(self) -> int:
         """Enqueue every periodic job that is due; answers how many schedules this replica won."""
         won = 0
-        for spec in periodic_specs():
+        for spec in periodic_specs() if self._specs is None else self._specs:
             due_at = await self._due(spec)
             if due_at is not None and await self._advance_and_enqueue(spec, due_at):
                 won += 1

@@ -63,7 +63,8 @@ class JobService:
         if spec is None:
             raise InvalidInput(f"no job type {job_type!r} is registered", field="type")
         chosen = priority or spec.priority
-        job = await self.jobs.create(
+        # Added, not flushed: a request asking for many jobs writes them in one batch.
+        job = self.jobs.add(
             type=job_type,
             payload=payload or {},
             status=JobStatus.queued,
@@ -76,6 +77,16 @@ class JobService:
             requested_by_user_id=None if requested_by is None else requested_by.user_id,
             requested_by_api_key_id=None if requested_by is None else requested_by.api_key_id,
             run_after=run_after or utcnow(),
+            progress=0.0,
+            progress_message=None,
+            attempts=0,
+            result=None,
+            error_type=None,
+            error_message=None,
+            cancel_requested=False,
+            started_at=None,
+            finished_at=None,
+            heartbeat_at=None,
         )
         self._deliver_after_commit(Delivery(job.id, chosen, run_after))
         self._publish(job, "job.queued")

@@ -13,14 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Float, String, Text, bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from reelhouse.platform.db import utcnow
 from reelhouse.platform.events import Event, Subject
 from reelhouse.platform.jobs.models import Job, JobPriority, JobStatus
 
 JOBS_TOPIC = "jobs"
+# The executors write through a plain connection (less overhead per job), the API through
+# its unit of work; these statements serve both.
+Database = AsyncSession | AsyncConnection
 _CLAIMED_COLUMNS = (
     Job.id,
     Job.org_id,
@@ -59,6 +62,11 @@ class ClaimedJob:
 
 def job_event(name: str, job_id: uuid.UUID, org_id: uuid.UUID, **data: Any) -> Event:
     return Event(event=name, org_id=org_id, subject=Subject("job", job_id), data=data)
+
+
+def _dialect_name(db: Database) -> str:
+    bind = db.get_bind() if isinstance(db, AsyncSession) else db
+    return bind.dialect.name
 
 
 def _held_by(job: ClaimedJob, worker_id: str) -> ColumnElement[bool]:
@@ -102,7 +110,7 @@ def _start_values(worker_id: str, now: datetime) -> dict[str, Any]:
     }
 
 
-async def claim_next(session: AsyncSession, worker_id: str, limit: int) -> list[ClaimedJob]:
+async def claim_next(db: Database, worker_id: str, limit: int) -> list[ClaimedJob]:
     """Take up to ``limit`` due queued jobs, by priority then age."""
     now = utcnow()
     candidates = (
@@ -111,7 +119,7 @@ async def claim_next(session: AsyncSession, worker_id: str, limit: int) -> list[
         .order_by(Job.priority_rank, Job.created_at)
         .limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if _dialect_name(db) == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     # A CTE is evaluated once; an IN (subquery ... LIMIT) may be re-run by PostgreSQL's planner
     # and take more rows than asked for.
@@ -121,26 +129,45 @@ async def claim_next(session: AsyncSession, worker_id: str, limit: int) -> list[
         .where(Job.id.in_(select(chosen.c.id)), Job.status == JobStatus.queued)
         .values(_start_values(worker_id, now))
         .returning(*_CLAIMED_COLUMNS)
+        .execution_options(synchronize_session=False)
     )
-    return _claimed((await session.execute(statement)).all())
+    return _claimed((await db.execute(statement)).all())
 
 
-async def claim(session: AsyncSession, job_id: uuid.UUID, worker_id: str) -> ClaimedJob | None:
-    """Take one named job if it is queued and due (a broker delivered it); else ``None``."""
-    now = utcnow()
-    statement = (
-        update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.queued, Job.run_after <= now)
-        .values(_start_values(worker_id, now))
-        .returning(*_CLAIMED_COLUMNS)
+# Built once, like _FINISH below: a Celery worker claims every job by name.
+_CLAIM_NAMED = (
+    update(Job)
+    .where(
+        Job.id.in_(bindparam("p_job_ids", expanding=True)),
+        Job.status == JobStatus.queued,
+        Job.run_after <= bindparam("p_now", type_=Job.__table__.c.run_after.type),
     )
-    claimed = _claimed((await session.execute(statement)).all())
-    return claimed[0] if claimed else None
+    .values(
+        status=JobStatus.running,
+        worker_id=bindparam("p_worker_id", type_=String()),
+        attempts=Job.attempts + 1,
+        started_at=bindparam("p_now", type_=Job.__table__.c.started_at.type),
+        heartbeat_at=bindparam("p_now", type_=Job.__table__.c.heartbeat_at.type),
+        updated_at=bindparam("p_now", type_=Job.__table__.c.updated_at.type),
+        finished_at=None,
+        progress=0.0,
+        progress_message=None,
+    )
+    .returning(*_CLAIMED_COLUMNS)
+    .execution_options(synchronize_session=False)
+)
 
 
-async def beat(
-    session: AsyncSession, worker_id: str, job_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, bool]:
+async def claim(
+    db: Database, job_ids: Sequence[uuid.UUID], worker_id: str
+) -> dict[uuid.UUID, ClaimedJob]:
+    """Take the named jobs that are queued and due (a broker delivered them); others are left."""
+    parameters = {"p_job_ids": list(job_ids), "p_worker_id": worker_id, "p_now": utcnow()}
+    rows = (await db.execute(_CLAIM_NAMED, parameters)).all()
+    return {job.id: job for job in _claimed(rows)}
+
+
+async def beat(db: Database, worker_id: str, job_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, bool]:
     """Refresh the heartbeat of the jobs still ours; answers each one's cancel request."""
     if not job_ids:
         return {}
@@ -149,12 +176,13 @@ async def beat(
         .where(Job.id.in_(job_ids), Job.status == JobStatus.running, Job.worker_id == worker_id)
         .values(heartbeat_at=utcnow())
         .returning(Job.id, Job.cancel_requested)
+        .execution_options(synchronize_session=False)
     )
-    return {row.id: row.cancel_requested for row in (await session.execute(statement)).all()}
+    return {row.id: row.cancel_requested for row in (await db.execute(statement)).all()}
 
 
 async def report_progress(
-    session: AsyncSession, job: ClaimedJob, worker_id: str, fraction: float, message: str | None
+    db: Database, job: ClaimedJob, worker_id: str, fraction: float, message: str | None
 ) -> bool | None:
     """Store progress; answers whether cancellation was asked, or ``None`` if the job is lost."""
     statement = (
@@ -162,13 +190,39 @@ async def report_progress(
         .where(_held_by(job, worker_id))
         .values(progress=fraction, progress_message=message, heartbeat_at=utcnow())
         .returning(Job.cancel_requested)
+        .execution_options(synchronize_session=False)
     )
-    row = (await session.execute(statement)).first()
+    row = (await db.execute(statement)).first()
     return None if row is None else bool(row.cancel_requested)
 
 
+# Built once: ending jobs is the hot path of a busy worker, and building a statement per job
+# costs more than running it.
+_FINISH = (
+    update(Job)
+    .where(
+        Job.id == bindparam("p_job_id"),
+        Job.status == JobStatus.running,
+        Job.worker_id == bindparam("p_worker_id"),
+        Job.attempts == bindparam("p_attempt"),
+    )
+    .values(
+        status=bindparam("p_new_status", type_=Job.__table__.c.status.type),
+        finished_at=bindparam("p_now", type_=Job.__table__.c.finished_at.type),
+        updated_at=bindparam("p_now", type_=Job.__table__.c.updated_at.type),
+        result=bindparam("p_result", type_=Job.__table__.c.result.type),
+        progress=func.coalesce(bindparam("p_progress", type_=Float()), Job.progress),
+        error_type=bindparam("p_error_type", type_=String()),
+        error_message=bindparam("p_error_message", type_=Text()),
+        error_traceback=bindparam("p_error_traceback", type_=Text()),
+    )
+    .returning(Job.id)
+    .execution_options(synchronize_session=False)
+)
+
+
 async def finish(
-    session: AsyncSession,
+    db: Database,
     job: ClaimedJob,
     worker_id: str,
     status: JobStatus,
@@ -178,26 +232,32 @@ async def finish(
 ) -> bool:
     """End a job we hold; ``False`` when it was taken from us (then nothing is written)."""
     now = utcnow()
-    values: dict[str, Any] = {"status": status, "finished_at": now, "updated_at": now}
-    if status == JobStatus.succeeded:
-        values.update(result=result, progress=1.0, error_type=None, error_message=None)
-    if error is not None:
-        values.update(error_type=error[0], error_message=error[1], error_traceback=error[2])
-    outcome = await session.execute(
-        update(Job).where(_held_by(job, worker_id)).values(values).returning(Job.id)
-    )
+    succeeded = status == JobStatus.succeeded
+    parameters = {
+        "p_job_id": job.id,
+        "p_worker_id": worker_id,
+        "p_attempt": job.attempt,
+        "p_new_status": status,
+        "p_now": now,
+        "p_result": result if succeeded else None,
+        "p_progress": 1.0 if succeeded else None,
+        "p_error_type": None if error is None else error[0],
+        "p_error_message": None if error is None else error[1],
+        "p_error_traceback": None if error is None else error[2],
+    }
+    outcome = await db.execute(_FINISH, parameters)
     return outcome.first() is not None
 
 
 async def retry_later(
-    session: AsyncSession,
+    db: Database,
     job: ClaimedJob,
     worker_id: str,
     run_after: datetime,
     error: tuple[str, str, str | None],
 ) -> bool:
     """Put a failed attempt back in the queue, due at ``run_after``."""
-    outcome = await session.execute(
+    outcome = await db.execute(
         update(Job)
         .where(_held_by(job, worker_id))
         .values(
@@ -215,9 +275,9 @@ async def retry_later(
     return outcome.first() is not None
 
 
-async def release(session: AsyncSession, job: ClaimedJob, worker_id: str) -> bool:
+async def release(db: Database, job: ClaimedJob, worker_id: str) -> bool:
     """Give a job back to the queue on shutdown; the interrupted attempt does not count."""
-    outcome = await session.execute(
+    outcome = await db.execute(
         update(Job)
         .where(_held_by(job, worker_id))
         .values(
@@ -243,8 +303,8 @@ class RecoveredJob:
     priority: JobPriority
 
 
-async def stale_running(session: AsyncSession, beat_before: datetime) -> list[RecoveredJob]:
-    rows = await session.execute(
+async def stale_running(db: Database, beat_before: datetime) -> list[RecoveredJob]:
+    rows = await db.execute(
         select(
             Job.id, Job.org_id, Job.type, Job.status, Job.attempts, Job.max_attempts, Job.priority
         )
@@ -255,7 +315,7 @@ async def stale_running(session: AsyncSession, beat_before: datetime) -> list[Re
 
 
 async def recover(
-    session: AsyncSession, job: RecoveredJob, beat_before: datetime, run_after: datetime
+    db: Database, job: RecoveredJob, beat_before: datetime, run_after: datetime
 ) -> JobStatus | None:
     """Requeue (or fail, attempts spent) a job whose worker stopped beating; ``None`` if raced."""
     exhausted = job.attempts >= job.max_attempts
@@ -273,7 +333,7 @@ async def recover(
     values.update(
         {"finished_at": now} if exhausted else {"run_after": run_after, "dispatched_at": None}
     )
-    outcome = await session.execute(
+    outcome = await db.execute(
         update(Job)
         .where(
             Job.id == job.id,
@@ -288,13 +348,13 @@ async def recover(
 
 
 async def undelivered(
-    session: AsyncSession, delivered_before: datetime, limit: int = 500
+    db: Database, delivered_before: datetime, limit: int = 500
 ) -> list[tuple[uuid.UUID, JobPriority]]:
     """Queued, due jobs that no executor took since ``delivered_before``; marked as re-sent."""
     now = utcnow()
     last_sent = func.coalesce(Job.dispatched_at, Job.created_at)
     rows = (
-        await session.execute(
+        await db.execute(
             select(Job.id, Job.priority)
             .where(
                 Job.status == JobStatus.queued, Job.run_after <= now, last_sent < delivered_before
@@ -304,7 +364,7 @@ async def undelivered(
         )
     ).all()
     if rows:
-        await session.execute(
+        await db.execute(
             update(Job).where(Job.id.in_([row.id for row in rows])).values(dispatched_at=now)
         )
     return [(row.id, JobPriority(row.priority)) for row in rows]

@@ -1,0 +1,77 @@
+"""Writes that many jobs make at once (claims, ends) go to the database together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+logger = logging.getLogger("reelhouse.jobs")
+ItemT = TypeVar("ItemT")
+OutcomeT = TypeVar("OutcomeT")
+MAX_BATCH = 500
+
+
+class TransactionBatcher(Generic[ItemT, OutcomeT]):
+    """Queues items from many tasks and writes all that queued meanwhile in one transaction.
+
+    A no-op job costs little more than its claim and its end, so sharing transactions is what
+    keeps a busy worker fast; a lone item is written at once, without waiting for company.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        transaction: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
+        write: Callable[[AsyncConnection, Sequence[ItemT]], Awaitable[Sequence[OutcomeT]]],
+    ) -> None:
+        self.name = name
+        self._transaction = transaction
+        self._write = write
+        self._pending: list[tuple[ItemT, asyncio.Future[OutcomeT]]] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._write_forever(), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        while self._pending:
+            await self._write_batch()
+
+    async def submit(self, item: ItemT) -> OutcomeT:
+        outcome: asyncio.Future[OutcomeT] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, outcome))
+        self._wake.set()
+        return await outcome
+
+    async def _write_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                await self._write_batch()
+
+    async def _write_batch(self) -> None:
+        batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+        try:
+            async with self._transaction() as session:
+                outcomes = await self._write(session, [item for item, _future in batch])
+        except Exception as exc:
+            logger.exception("a batched job write failed", extra={"batch": self.name})
+            for _item, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_item, future), outcome in zip(batch, outcomes, strict=True):
+            if not future.done():
+                future.set_result(outcome)
