@@ -14,6 +14,7 @@ import traceback
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from reelhouse.platform.jobs.context import JobCancelled, JobContext, JobFailed,
 from reelhouse.platform.jobs.dispatch import Delivery, Dispatcher
 from reelhouse.platform.jobs.models import JobStatus
 from reelhouse.platform.jobs.registry import get_task
+from reelhouse.platform.jobs.repeat import repeat
 from reelhouse.platform.jobs.store import JOBS_TOPIC, ClaimedJob, job_event
 from reelhouse.settings import Settings
 
@@ -86,26 +88,30 @@ class JobRunner:
     def running_count(self) -> int:
         return len(self._running)
 
-    @contextlib.asynccontextmanager
-    async def connection(self) -> AsyncIterator[AsyncConnection]:
+    def connection(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A transaction for the job machinery's own writes, on a plain connection."""
-        async with contextlib.AsyncExitStack() as stack:
-            if self._write_lock is not None:
-                await stack.enter_async_context(self._write_lock)
-            yield await stack.enter_async_context(self._engine.begin())
+        return self._locked(self._engine.begin())
+
+    def statement(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """A connection for one guarded statement, in autocommit: no BEGIN and COMMIT trips."""
+        return self._locked(self._autocommit.connect())
 
     @contextlib.asynccontextmanager
-    async def statement(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for one guarded statement, in autocommit: no BEGIN and COMMIT trips."""
+    async def _locked(
+        self, opening: AbstractAsyncContextManager[AsyncConnection]
+    ) -> AsyncIterator[AsyncConnection]:
         async with contextlib.AsyncExitStack() as stack:
             if self._write_lock is not None:
                 await stack.enter_async_context(self._write_lock)
-            yield await stack.enter_async_context(self._autocommit.connect())
+            yield await stack.enter_async_context(opening)
 
     async def start(self) -> None:
         await self._endings.start()
         await self._claims.start()
-        self._heartbeat = asyncio.create_task(self._beat_forever(), name="job-heartbeat")
+        self._heartbeat = asyncio.create_task(
+            repeat(self.beat, self.settings.job_heartbeat_seconds, sleep_first=True),
+            name="job-heartbeat",
+        )
 
     async def stop(self) -> None:
         """Stop beating and hand unfinished jobs back to the queue without spending an attempt."""
@@ -268,14 +274,6 @@ class JobRunner:
         if subject is not None:
             data["subject"] = {"kind": subject.kind, "id": str(subject.id)}
         await self.event_bus.publish(JOBS_TOPIC, job_event(name, job.id, job.org_id, **data))
-
-    async def _beat_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.job_heartbeat_seconds)
-            try:
-                await self.beat()
-            except Exception:
-                logger.exception("heartbeat failed; will try again")
 
     async def beat(self) -> None:
         """Refresh heartbeats; stop jobs cancelled meanwhile, or taken from us."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -17,6 +16,7 @@ from reelhouse.platform.events import EventBus
 from reelhouse.platform.jobs.dispatch import Dispatcher
 from reelhouse.platform.jobs.models import PeriodicSchedule
 from reelhouse.platform.jobs.registry import PeriodicSpec, periodic_specs
+from reelhouse.platform.jobs.repeat import repeat
 from reelhouse.platform.jobs.service import JobService
 
 logger = logging.getLogger("reelhouse.jobs")
@@ -38,12 +38,7 @@ class PeriodicScheduler:
         self._specs = specs
 
     async def run_forever(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                logger.exception("periodic scheduling failed; will try again")
-            await asyncio.sleep(self.tick_seconds)
+        await repeat(self.tick, self.tick_seconds)
 
     async def tick(self) -> int:
         """Enqueue every periodic job that is due; answers how many schedules this replica won."""

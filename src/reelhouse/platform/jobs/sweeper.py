@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
@@ -13,6 +12,7 @@ from reelhouse.platform.events import EventBus
 from reelhouse.platform.jobs import store
 from reelhouse.platform.jobs.dispatch import Delivery, Dispatcher
 from reelhouse.platform.jobs.models import JobStatus
+from reelhouse.platform.jobs.repeat import repeat
 from reelhouse.platform.jobs.store import JOBS_TOPIC, job_event
 from reelhouse.settings import Settings
 
@@ -35,12 +35,7 @@ class JobSweeper:
         self.dispatcher = dispatcher
 
     async def run_forever(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception:
-                logger.exception("job sweep failed; will try again")
-            await asyncio.sleep(self.settings.job_sweep_seconds)
+        await repeat(self.sweep, self.settings.job_sweep_seconds)
 
     async def sweep(self) -> None:
         await self.recover_stale()
