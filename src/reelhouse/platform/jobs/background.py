@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 
 from reelhouse.platform.jobs.dispatch import LocalDispatcher
 from reelhouse.platform.jobs.executor import LocalExecutor
 from reelhouse.platform.jobs.registry import import_task_modules
+from reelhouse.platform.jobs.repeat import Duty
 from reelhouse.platform.jobs.runner import JobRunner
 from reelhouse.platform.jobs.scheduler import PeriodicScheduler
 from reelhouse.platform.jobs.sweeper import JobSweeper
@@ -47,13 +47,16 @@ class JobBackground:
             runtime.dispatcher,
             settings.scheduler_tick_seconds,
         )
-        self._loops: list[asyncio.Task[None]] = []
+        self._duties = [Duty("job-sweeper", self.sweeper.sweep, settings.job_sweep_seconds)]
+        if schedule:
+            self._duties.append(
+                Duty("scheduler", self.scheduler.tick, settings.scheduler_tick_seconds)
+            )
 
     async def start(self) -> None:
         import_task_modules(self.runtime.settings.all_task_modules)
-        self._loops.append(asyncio.create_task(self.sweeper.run_forever(), name="job-sweeper"))
-        if self.schedule:
-            self._loops.append(asyncio.create_task(self.scheduler.run_forever(), name="scheduler"))
+        for duty in self._duties:
+            duty.start()
         if self.runner is not None and self.executor is not None:
             await self.runner.start()
             await self.executor.start()
@@ -63,10 +66,8 @@ class JobBackground:
             await self.executor.stop()
         if self.runner is not None:
             await self.runner.stop()
-        for loop in self._loops:
-            loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await loop
+        for duty in self._duties:
+            await duty.stop()
 
 
 async def run_local_worker(settings: Settings) -> None:

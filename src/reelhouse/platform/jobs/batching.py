@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from reelhouse.platform.jobs.repeat import stop_gracefully
 
 logger = logging.getLogger("reelhouse.jobs")
 ItemT = TypeVar("ItemT")
@@ -36,17 +37,18 @@ class TransactionBatcher(Generic[ItemT, OutcomeT]):
         self._pending: list[tuple[ItemT, asyncio.Future[OutcomeT]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._write_forever(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        while self._pending:
-            await self._write_batch()
+        """Write what is pending, then stop."""
+        await stop_gracefully(self._task, self._ask_to_stop)
+
+    def _ask_to_stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
 
     async def submit(self, item: ItemT) -> OutcomeT:
         outcome: asyncio.Future[OutcomeT] = asyncio.get_running_loop().create_future()
@@ -60,6 +62,8 @@ class TransactionBatcher(Generic[ItemT, OutcomeT]):
             self._wake.clear()
             while self._pending:
                 await self._write_batch()
+            if self._stopping:
+                return
 
     async def _write_batch(self) -> None:
         batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]

@@ -21,6 +21,7 @@ from reelhouse.platform.events import EventBus, create_event_bus
 from reelhouse.platform.jobs.dispatch import RUN_JOB_TASK, CeleryDispatcher
 from reelhouse.platform.jobs.models import JobPriority
 from reelhouse.platform.jobs.registry import import_task_modules
+from reelhouse.platform.jobs.repeat import Duty
 from reelhouse.platform.jobs.runner import JobRunner
 from reelhouse.platform.jobs.sweeper import JobSweeper
 from reelhouse.settings import Settings
@@ -85,7 +86,7 @@ def _start_worker_process(settings: Settings) -> _WorkerProcess:
         runner = JobRunner(settings, session_factory, bus, dispatcher)
         await runner.start()
         sweeper = JobSweeper(settings, session_factory, bus, dispatcher)
-        asyncio.get_running_loop().create_task(sweeper.run_forever(), name="job-sweeper")
+        Duty("job-sweeper", sweeper.sweep, settings.job_sweep_seconds).start()
         return runner, bus
 
     runner, bus = asyncio.run_coroutine_threadsafe(open_runner(), loop).result()

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reelhouse.platform.jobs import store
 from reelhouse.platform.jobs.dispatch import LocalDispatcher
+from reelhouse.platform.jobs.repeat import stop_gracefully
 from reelhouse.platform.jobs.runner import JobRunner
 
 logger = logging.getLogger("reelhouse.jobs")
@@ -38,6 +39,7 @@ class LocalExecutor:
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -50,13 +52,14 @@ class LocalExecutor:
     async def stop(self) -> None:
         if self.dispatcher is not None:
             self.dispatcher.remove_listener(self.wake)
-        if self._loop_task is not None:
-            self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+        await stop_gracefully(self._loop_task, self._ask_to_stop)
+
+    def _ask_to_stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
 
     async def _claim_forever(self) -> None:
-        while True:
+        while not self._stopping:
             # Cleared before claiming, so a dispatch or a finished job during the claim is kept.
             self._wake.clear()
             free = self.concurrency - self.runner.running_count

@@ -29,7 +29,7 @@ from reelhouse.platform.jobs.context import JobCancelled, JobContext, JobFailed,
 from reelhouse.platform.jobs.dispatch import Delivery, Dispatcher
 from reelhouse.platform.jobs.models import JobStatus
 from reelhouse.platform.jobs.registry import get_task
-from reelhouse.platform.jobs.repeat import repeat
+from reelhouse.platform.jobs.repeat import Duty
 from reelhouse.platform.jobs.store import JOBS_TOPIC, ClaimedJob, job_event
 from reelhouse.settings import Settings
 
@@ -72,7 +72,9 @@ class JobRunner:
         self.worker_id = new_worker_id()
         self._running: dict[uuid.UUID, tuple[ClaimedJob, asyncio.Task[Any]]] = {}
         self._stop_reasons: dict[uuid.UUID, str] = {}
-        self._heartbeat: asyncio.Task[None] | None = None
+        self._heartbeat = Duty(
+            "job-heartbeat", self.beat, settings.job_heartbeat_seconds, sleep_first=True
+        )
         self._process_pool: ProcessPoolExecutor | None = None
         # SQLite takes one writer at a time and makes the others sleep-poll for the lock; in one
         # process, queueing our own job writes behind an asyncio lock avoids those sleeps.
@@ -108,10 +110,7 @@ class JobRunner:
     async def start(self) -> None:
         await self._endings.start()
         await self._claims.start()
-        self._heartbeat = asyncio.create_task(
-            repeat(self.beat, self.settings.job_heartbeat_seconds, sleep_first=True),
-            name="job-heartbeat",
-        )
+        self._heartbeat.start()
 
     async def stop(self) -> None:
         """Stop beating and hand unfinished jobs back to the queue without spending an attempt."""
@@ -124,10 +123,7 @@ class JobRunner:
             )
         await self._claims.stop()
         await self._endings.stop()
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
+        await self._heartbeat.stop()
         if self._process_pool is not None:
             self._process_pool.shutdown(wait=False, cancel_futures=True)
         await self._engine.dispose()

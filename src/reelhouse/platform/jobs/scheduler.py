@@ -16,7 +16,6 @@ from reelhouse.platform.events import EventBus
 from reelhouse.platform.jobs.dispatch import Dispatcher
 from reelhouse.platform.jobs.models import PeriodicSchedule
 from reelhouse.platform.jobs.registry import PeriodicSpec, periodic_specs
-from reelhouse.platform.jobs.repeat import repeat
 from reelhouse.platform.jobs.service import JobService
 
 logger = logging.getLogger("reelhouse.jobs")
@@ -36,9 +35,6 @@ class PeriodicScheduler:
         self.dispatcher = dispatcher
         self.tick_seconds = tick_seconds
         self._specs = specs
-
-    async def run_forever(self) -> None:
-        await repeat(self.tick, self.tick_seconds)
 
     async def tick(self) -> int:
         """Enqueue every periodic job that is due; answers how many schedules this replica won."""

@@ -12,7 +12,6 @@ from reelhouse.platform.events import EventBus
 from reelhouse.platform.jobs import store
 from reelhouse.platform.jobs.dispatch import Delivery, Dispatcher
 from reelhouse.platform.jobs.models import JobStatus
-from reelhouse.platform.jobs.repeat import repeat
 from reelhouse.platform.jobs.store import JOBS_TOPIC, job_event
 from reelhouse.settings import Settings
 
@@ -33,9 +32,6 @@ class JobSweeper:
         self.session_factory = session_factory
         self.event_bus = event_bus
         self.dispatcher = dispatcher
-
-    async def run_forever(self) -> None:
-        await repeat(self.sweep, self.settings.job_sweep_seconds)
 
     async def sweep(self) -> None:
         await self.recover_stale()
