@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -24,7 +23,8 @@ from reelhouse.app import create_app
 from reelhouse.platform.db import Base, create_engine
 from reelhouse.platform.migrations import upgrade
 from reelhouse.settings import Settings
-from tests.services import POSTGRES_ADMIN_URL, REDIS_URL, require_service
+from tests.s3_server import moto_endpoint  # noqa: F401 - a fixture for every test module
+from tests.services import POSTGRES_ADMIN_URL, REDIS_URL, free_port, require_service
 
 ADMIN_EMAIL = "admin@example.org"
 ADMIN_PASSWORD = "first-admin-password"
@@ -164,13 +164,6 @@ async def counter() -> AsyncIterator[str]:
     client = redis_asyncio.Redis.from_url(REDIS_URL)
     await client.delete(key)
     await client.aclose()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from fastapi import FastAPI
 
 from reelhouse.app import create_app
 from reelhouse.settings import Settings
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Database, free_port, login
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Database, login
 from tests.jobs_helpers import reelhouse_process, runs_counted, wait_for_job, worker_env
-from tests.services import REDIS_URL, require_service
+from tests.services import REDIS_URL, free_port, require_service
 from tests.test_redis_events import wait_until_ready
 
 BROKERS = {

@@ -17,8 +17,8 @@ from websockets.asyncio.client import connect
 
 from reelhouse.app import create_app
 from reelhouse.settings import Settings
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, SECRET_KEY, free_port, login
-from tests.services import REDIS_URL, require_service
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, SECRET_KEY, login
+from tests.services import REDIS_URL, free_port, require_service
 from tests.test_events import bearer, receive
 
 STARTUP_TIMEOUT_S = 30

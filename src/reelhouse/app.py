@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.exc import IntegrityError
 
 from reelhouse import __version__
+from reelhouse.apps.archive import router as archive_router
 from reelhouse.platform import health, realtime
 from reelhouse.platform.auth import router as auth_router
 from reelhouse.platform.auth.organizations import ensure_first_admin
@@ -23,7 +24,13 @@ from reelhouse.platform.runtime import Runtime
 from reelhouse.settings import Settings, write_private_file
 
 API_PREFIX = "/api/v1"
-ROUTERS = (health.router, auth_router.router, jobs_router.router, realtime.router)
+ROUTERS = (
+    health.router,
+    auth_router.router,
+    jobs_router.router,
+    archive_router.router,
+    realtime.router,
+)
 INITIAL_ADMIN_FILE = "initial-admin.txt"
 logger = logging.getLogger("reelhouse")
 

@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
 # Modules whose @task decorators register job handlers; each app adds its tasks module here.
-BUILTIN_TASK_MODULES = ("reelhouse.platform.jobs.builtin",)
+BUILTIN_TASK_MODULES = ("reelhouse.platform.jobs.builtin", "reelhouse.apps.archive.tasks")
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 
 
@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     admin_organization: str = "Default"
     ws_queue_size: int = Field(default=256, ge=1)
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    s3_region: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_prefix: str = ""
     job_executor: Literal["local", "celery"] = "local"
     job_workers: int = Field(default=8, ge=0, description="Jobs this process runs at once (local).")
     job_process_workers: int = Field(

@@ -9,6 +9,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
+import reelhouse.apps.archive.models
 import reelhouse.platform.auth.models
 import reelhouse.platform.jobs.models  # noqa: F401 - these imports register the tables
 from reelhouse.platform.db import Base, UTCDateTime, create_engine

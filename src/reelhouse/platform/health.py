@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from collections.abc import Coroutine
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -72,15 +71,7 @@ async def _database(runtime: Runtime) -> str:
 
 
 async def _storage(runtime: Runtime) -> str:
-    objects = runtime.settings.data_dir / "objects"
-
-    def write_probe() -> None:
-        objects.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=objects, prefix=".ready-"):
-            pass
-
-    await asyncio.to_thread(write_probe)
-    return f"local {objects} writable"
+    return await runtime.storage.check()
 
 
 async def _event_bus(runtime: Runtime) -> str:

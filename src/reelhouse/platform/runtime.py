@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from reelhouse.platform.db import create_engine, create_session_factory
 from reelhouse.platform.events import EventBus, create_event_bus
 from reelhouse.platform.jobs.dispatch import Dispatcher, LocalDispatcher
+from reelhouse.platform.storage import Storage, create_storage
 from reelhouse.settings import Settings
 
 
@@ -19,6 +21,7 @@ class Runtime:
     session_factory: async_sessionmaker[AsyncSession]
     event_bus: EventBus
     dispatcher: Dispatcher
+    storage: Storage
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
@@ -27,12 +30,50 @@ class Runtime:
         event_bus = create_event_bus(settings.redis_url)
         await event_bus.start()
         return cls(
-            settings, engine, create_session_factory(engine), event_bus, _dispatcher(settings)
+            settings,
+            engine,
+            create_session_factory(engine),
+            event_bus,
+            _dispatcher(settings),
+            storage_from_settings(settings),
         )
 
     async def close(self) -> None:
         await self.event_bus.close()
         await self.engine.dispose()
+
+
+_storages: dict[tuple[object, ...], Storage] = {}
+
+
+def storage_from_settings(settings: Settings) -> Storage:
+    """The storage the settings name, one per configuration in a process (jobs reuse it)."""
+
+    def secret(value: SecretStr | None) -> str | None:
+        return None if value is None else value.get_secret_value()
+
+    parameters = (
+        settings.storage_backend,
+        (settings.data_dir / "objects").resolve(),
+        settings.s3_bucket,
+        settings.s3_region,
+        settings.s3_endpoint_url,
+        secret(settings.s3_access_key),
+        secret(settings.s3_secret_key),
+        settings.s3_prefix,
+    )
+    if parameters not in _storages:
+        _storages[parameters] = create_storage(
+            settings.storage_backend,
+            root=settings.data_dir / "objects",
+            bucket=settings.s3_bucket,
+            region=settings.s3_region,
+            endpoint_url=settings.s3_endpoint_url,
+            access_key=secret(settings.s3_access_key),
+            secret_key=secret(settings.s3_secret_key),
+            prefix=settings.s3_prefix,
+        )
+    return _storages[parameters]
 
 
 def _dispatcher(settings: Settings) -> Dispatcher:

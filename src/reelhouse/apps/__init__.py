@@ -1,0 +1,1 @@
+"""The apps: each one a folder with the same files, standing on the platform."""

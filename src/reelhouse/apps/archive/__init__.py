@@ -1,0 +1,1 @@
+"""The archive: every file enters Reelhouse here, is stored once, probed and found again."""

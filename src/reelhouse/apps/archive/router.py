@@ -1,0 +1,216 @@
+"""HTTP routes of the archive: upload, find, read, tag and delete assets."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+
+from reelhouse.apps.archive.content import byte_range
+from reelhouse.apps.archive.models import Asset, AssetStatus
+from reelhouse.apps.archive.receiving import receive_multipart_file
+from reelhouse.apps.archive.schemas import (
+    AssetRead,
+    AssetUploaded,
+    TagCreate,
+    TagRead,
+    TagRef,
+    TagWithCount,
+)
+from reelhouse.apps.archive.service import AssetFilters, AssetService
+from reelhouse.apps.archive.tags import TagService
+from reelhouse.platform.deps import (
+    CreatedRange,
+    CurrentPrincipal,
+    EventBusDep,
+    MemberPrincipal,
+    PageParams,
+    RuntimeDep,
+    SessionDep,
+)
+from reelhouse.platform.errors import InvalidInput, NotFound, errors
+from reelhouse.platform.jobs.schemas import JobRead
+from reelhouse.platform.pagination import Page, TimeRange
+
+router = APIRouter(tags=["archive"])
+
+
+def get_asset_service(
+    session: SessionDep, principal: CurrentPrincipal, bus: EventBusDep, runtime: RuntimeDep
+) -> AssetService:
+    return AssetService(session, principal, bus, runtime.dispatcher, runtime.storage)
+
+
+def get_tag_service(session: SessionDep, principal: CurrentPrincipal) -> TagService:
+    return TagService(session, principal.org_id)
+
+
+AssetServiceDep = Annotated[AssetService, Depends(get_asset_service)]
+TagServiceDep = Annotated[TagService, Depends(get_tag_service)]
+
+
+async def get_asset_in_org(asset_id: uuid.UUID, assets: AssetServiceDep) -> Asset:
+    return await assets.get(asset_id)
+
+
+OrgAsset = Annotated[Asset, Depends(get_asset_in_org)]
+
+
+async def _read(asset: Asset, assets: AssetService) -> AssetRead:
+    tags = await assets.tags_of([asset])
+    return AssetRead.model_validate(asset).model_copy(update={"tags": tags[asset.id]})
+
+
+@router.post(
+    "/assets/upload",
+    status_code=201,
+    responses={200: {"model": AssetUploaded, "description": "the content was already stored"}},
+)
+async def upload_asset(
+    request: Request, assets: AssetServiceDep, _member: MemberPrincipal, runtime: RuntimeDep
+) -> JSONResponse:
+    """Multipart form with a ``file`` field, streamed to storage and hashed on the way."""
+    received = await receive_multipart_file(
+        request.headers.get("content-type", ""),
+        request.stream(),
+        runtime.settings.data_dir / "tmp",
+    )
+    intake = await assets.take_upload(received)
+    read = await _read(intake.asset, assets)
+    body = AssetUploaded(
+        **read.model_dump(),
+        duplicate=intake.duplicate,
+        index_job_id=None if intake.index_job is None else intake.index_job.id,
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=200 if intake.duplicate else 201)
+
+
+@router.get("/assets")
+async def list_assets(
+    assets: AssetServiceDep,
+    page: PageParams,
+    created: CreatedRange,
+    q: Annotated[str | None, Query(max_length=200, description="Part of name, path, type")] = None,
+    tag: str | None = None,
+    kind: Annotated[list[str] | None, Query()] = None,
+    status: Annotated[list[AssetStatus] | None, Query()] = None,
+    duration_min: Annotated[float | None, Query(ge=0)] = None,
+    duration_max: Annotated[float | None, Query(ge=0)] = None,
+    size_min: Annotated[int | None, Query(ge=0)] = None,
+    size_max: Annotated[int | None, Query(ge=0)] = None,
+    recorded_after: Annotated[str | None, Query(description="ISO 8601")] = None,
+    recorded_before: Annotated[str | None, Query(description="ISO 8601")] = None,
+) -> Page[AssetRead]:
+    filters = AssetFilters(
+        text=q,
+        tag=" ".join(tag.split()).lower() if tag else None,
+        kinds=kind or (),
+        statuses=status or (),
+        duration_min=duration_min,
+        duration_max=duration_max,
+        size_min=size_min,
+        size_max=size_max,
+        recorded=TimeRange(_instant(recorded_after), _instant(recorded_before), field="recorded"),
+        created=created,
+    )
+    rows, total = await assets.list(page, filters)
+    tags = await assets.tags_of(rows)
+    items = [
+        AssetRead.model_validate(row).model_copy(update={"tags": tags[row.id]}) for row in rows
+    ]
+    return Page[AssetRead].of(items, total, page)
+
+
+@router.get("/assets/{asset_id}", responses=errors(NotFound))
+async def read_asset(asset: OrgAsset, assets: AssetServiceDep) -> AssetRead:
+    return await _read(asset, assets)
+
+
+@router.delete("/assets/{asset_id}", status_code=204, responses=errors(NotFound))
+async def delete_asset(
+    asset: OrgAsset, assets: AssetServiceDep, _member: MemberPrincipal
+) -> Response:
+    await assets.delete(asset)
+    return Response(status_code=204)
+
+
+@router.post("/assets/{asset_id}/index", status_code=202, responses=errors(NotFound))
+async def index_asset(
+    asset: OrgAsset, assets: AssetServiceDep, _member: MemberPrincipal
+) -> JobRead:
+    """Probe the file again (as a job)."""
+    return JobRead.of(await assets.request_index(asset))
+
+
+@router.get(
+    "/assets/{asset_id}/content",
+    responses={206: {"description": "the asked range"}, 302: {"description": "to S3"}},
+)
+async def read_content(
+    asset: OrgAsset, assets: AssetServiceDep, request: Request, runtime: RuntimeDep
+) -> Response:
+    """The file, whole or by ``Range``; on S3 a redirect to a short-lived presigned URL."""
+    if asset.storage_key is None:
+        raise NotFound("content of asset", asset.id)
+    storage = runtime.storage
+    presigned = await storage.presigned_get(asset.storage_key, filename=asset.name)
+    if presigned is not None:
+        return RedirectResponse(presigned, status_code=302)
+    span = byte_range(request.headers.get("range"), asset.size)
+    headers = {
+        "accept-ranges": "bytes",
+        "content-length": str(span.length),
+        "content-disposition": f'inline; filename="{asset.name.replace(chr(34), "")}"',
+    }
+    if span.partial:
+        headers["content-range"] = f"bytes {span.start}-{span.end}/{asset.size}"
+    return StreamingResponse(
+        storage.read(asset.storage_key, span.start, span.end),
+        status_code=206 if span.partial else 200,
+        media_type=asset.media_type,
+        headers=headers,
+    )
+
+
+@router.get("/tags", tags=["tags"])
+async def list_tags(tags: TagServiceDep) -> list[TagWithCount]:
+    return [
+        TagWithCount(id=tag.id, name=tag.name, created_at=tag.created_at, asset_count=count)
+        for tag, count in await tags.catalog()
+    ]
+
+
+@router.post("/tags", status_code=201, tags=["tags"])
+async def create_tag(body: TagCreate, tags: TagServiceDep, _member: MemberPrincipal) -> TagRead:
+    tag, _created = await tags.ensure(body.name)
+    return TagRead.model_validate(tag)
+
+
+@router.post("/assets/{asset_id}/tags", status_code=201, tags=["tags"], responses=errors(NotFound))
+async def attach_tag(
+    asset: OrgAsset, body: TagRef, tags: TagServiceDep, _member: MemberPrincipal
+) -> TagRead:
+    return TagRead.model_validate(await tags.attach(asset, body.tag_id, body.name))
+
+
+@router.delete(
+    "/assets/{asset_id}/tags/{tag_id}", status_code=204, tags=["tags"], responses=errors(NotFound)
+)
+async def detach_tag(
+    asset: OrgAsset, tag_id: uuid.UUID, tags: TagServiceDep, _member: MemberPrincipal
+) -> Response:
+    await tags.detach(asset, tag_id)
+    return Response(status_code=204)
+
+
+def _instant(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(f"not an ISO 8601 time: {value!r}", field="recorded_after") from exc
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,182 @@
+"""Assets: taken in once per distinct content, found by what they are, removed when asked."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reelhouse.apps.archive.models import Asset, AssetSource, AssetStatus, AssetTag, Tag
+from reelhouse.apps.archive.receiving import ReceivedFile
+from reelhouse.apps.archive.repository import AssetRepository
+from reelhouse.platform.auth.principal import Principal
+from reelhouse.platform.db import after_commit
+from reelhouse.platform.events import Event, EventBus, Subject, publish_after_commit
+from reelhouse.platform.jobs.dispatch import Dispatcher
+from reelhouse.platform.jobs.models import Job
+from reelhouse.platform.jobs.service import JobService
+from reelhouse.platform.pagination import PageRequest, TimeRange, within
+from reelhouse.platform.storage import Storage, content_key
+
+logger = logging.getLogger("reelhouse.archive")
+ASSETS_TOPIC = "assets"
+INDEX_TASK = "assets.index"
+SORTABLE = ("-created_at", "name", "size", "duration_s", "recorded_at", "status", "kind")
+
+
+@dataclass(frozen=True)
+class AssetFilters:
+    text: str | None = None
+    tag: str | None = None
+    kinds: Sequence[str] = ()
+    statuses: Sequence[AssetStatus] = ()
+    duration_min: float | None = None
+    duration_max: float | None = None
+    size_min: int | None = None
+    size_max: int | None = None
+    recorded: TimeRange = field(default_factory=lambda: TimeRange(field="recorded"))
+    created: TimeRange = field(default_factory=TimeRange)
+
+
+@dataclass(frozen=True)
+class Intake:
+    asset: Asset
+    duplicate: bool
+    index_job: Job | None
+
+
+class AssetService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        bus: EventBus,
+        dispatcher: Dispatcher,
+        storage: Storage,
+    ) -> None:
+        self.session = session
+        self.principal = principal
+        self.bus = bus
+        self.storage = storage
+        self.assets = AssetRepository(session, principal.org_id)
+        self.jobs = JobService(session, principal.org_id, bus, dispatcher)
+
+    async def take_upload(self, received: ReceivedFile) -> Intake:
+        """Store an uploaded file once per content; the same bytes again answer the asset held."""
+        existing = await self.assets.by_sha256(received.sha256)
+        if existing is not None:
+            received.path.unlink(missing_ok=True)
+            return Intake(existing, duplicate=True, index_job=None)
+        key = content_key(received.sha256)
+        if await self.storage.exists(key):
+            received.path.unlink(missing_ok=True)
+        else:
+            await self.storage.put_file(key, received.path)
+        return await self._add(
+            name=received.filename,
+            sha256=received.sha256,
+            size=received.size,
+            source=AssetSource.upload,
+            storage_key=key,
+        )
+
+    async def _add(self, **values: Any) -> Intake:
+        name: str = values["name"]
+        media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        try:
+            async with self.session.begin_nested():
+                asset = await self.assets.create(
+                    **values,
+                    media_type=media_type,
+                    kind="other",
+                    status=AssetStatus.pending,
+                    facts={},
+                    created_by_user_id=self.principal.user_id,
+                )
+        except IntegrityError:
+            # The same content arrived twice at once; the first one in keeps the asset.
+            winner = await self.assets.by_sha256(values["sha256"])
+            if winner is None:
+                raise
+            return Intake(winner, duplicate=True, index_job=None)
+        job = await self.request_index(asset)
+        self._publish("asset.created", asset)
+        return Intake(asset, duplicate=False, index_job=job)
+
+    async def request_index(self, asset: Asset) -> Job:
+        return await self.jobs.enqueue(
+            INDEX_TASK,
+            {"asset_id": str(asset.id)},
+            subject=Subject("asset", asset.id),
+            requested_by=self.principal,
+        )
+
+    async def get(self, asset_id: uuid.UUID) -> Asset:
+        return await self.assets.get(asset_id)
+
+    async def tags_of(self, assets: Sequence[Asset]) -> dict[uuid.UUID, list[str]]:
+        return await self.assets.tag_names([asset.id for asset in assets])
+
+    async def list(self, page: PageRequest, filters: AssetFilters) -> tuple[Sequence[Asset], int]:
+        created = filters.created
+        statement = within(self.assets.select(), Asset.created_at, created.start, created.end)
+        statement = within(
+            statement, Asset.recorded_at, filters.recorded.start, filters.recorded.end
+        )
+        statement = within(statement, Asset.duration_s, filters.duration_min, filters.duration_max)
+        statement = within(statement, Asset.size, filters.size_min, filters.size_max)
+        if filters.kinds:
+            statement = statement.where(Asset.kind.in_(filters.kinds))
+        if filters.statuses:
+            statement = statement.where(Asset.status.in_(filters.statuses))
+        if filters.text:
+            pattern = f"%{filters.text.lower()}%"
+            statement = statement.where(
+                or_(
+                    Asset.name.ilike(pattern),
+                    Asset.path.ilike(pattern),
+                    Asset.media_type.ilike(pattern),
+                )
+            )
+        if filters.tag:
+            tagged = (
+                select(AssetTag.asset_id)
+                .join(Tag, Tag.id == AssetTag.tag_id)
+                .where(AssetTag.org_id == self.assets.org_id, Tag.name == filters.tag)
+            )
+            statement = statement.where(Asset.id.in_(tagged))
+        return await self.assets.paginate(statement, page, sortable=SORTABLE)
+
+    async def delete(self, asset: Asset) -> None:
+        """Remove the asset; its stored bytes go once no asset anywhere refers to them."""
+        key = asset.storage_key
+        orphaned = key is not None and not await self.assets.references_elsewhere(key, asset.id)
+        await self.assets.delete(asset)
+        self._publish("asset.deleted", asset)
+        if orphaned and key is not None:
+            storage = self.storage
+
+            async def remove_object() -> None:
+                try:
+                    await storage.delete(key)
+                except Exception:
+                    # The orphan scan finds what is left; the asset itself is already gone.
+                    logger.exception("could not delete a stored object", extra={"key": key})
+
+            after_commit(self.session, remove_object)
+
+    def _publish(self, name: str, asset: Asset) -> None:
+        event = Event(
+            event=name,
+            org_id=asset.org_id,
+            subject=Subject("asset", asset.id),
+            data={"name": asset.name, "status": asset.status.value, "kind": asset.kind},
+        )
+        publish_after_commit(self.session, self.bus, ASSETS_TOPIC, event)

@@ -1,0 +1,104 @@
+"""Job handlers of the archive: probing (indexing) an asset."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from reelhouse.apps.archive.models import Asset, AssetStatus
+from reelhouse.apps.archive.profiling.registry import Profile, ProfileFailed, profile_file
+from reelhouse.apps.archive.repository import AssetRepository
+from reelhouse.apps.archive.service import ASSETS_TOPIC, INDEX_TASK
+from reelhouse.platform.db import utcnow
+from reelhouse.platform.events import Event, Subject
+from reelhouse.platform.jobs.context import JobContext, JobFailed
+from reelhouse.platform.jobs.registry import task
+from reelhouse.platform.runtime import storage_from_settings
+from reelhouse.platform.storage import Storage
+
+
+@task(INDEX_TASK, max_attempts=3, timeout=3600)
+async def index_asset(ctx: JobContext) -> dict[str, Any]:
+    """Fill an asset's facts from its file; a file that cannot be read fails its asset only."""
+    asset_id = uuid.UUID(ctx.payload["asset_id"])
+    async with ctx.unit_of_work() as session:
+        asset = await AssetRepository(session, ctx.org_id).get_or_none(asset_id)
+        if asset is None:
+            return {"skipped": "the asset was deleted"}
+        asset.status = AssetStatus.indexing
+        storage_key, path = asset.storage_key, asset.path
+    await ctx.progress(0.1, "reading the file")
+    try:
+        async with _readable_copy(storage_from_settings(ctx.settings), storage_key, path) as local:
+            profile = await ctx.run_in_process(profile_file, local)
+    except (ProfileFailed, FileNotFoundError) as exc:
+        reason = str(exc) if isinstance(exc, ProfileFailed) else f"the file is gone: {exc}"
+        await _finish(ctx, asset_id, None, reason)
+        raise JobFailed(reason) from exc
+    except Exception as exc:
+        # Retried by the job system; the last attempt leaves the asset failed, not indexing.
+        if ctx.attempt >= ctx.job.max_attempts:
+            await _finish(ctx, asset_id, None, f"indexing failed: {type(exc).__name__}: {exc}")
+        raise
+    await _finish(ctx, asset_id, profile, None)
+    return {
+        "kind": profile.kind,
+        "media_type": profile.media_type,
+        "duration_s": profile.duration_s,
+    }
+
+
+async def _finish(
+    ctx: JobContext, asset_id: uuid.UUID, profile: Profile | None, error: str | None
+) -> None:
+    async with ctx.unit_of_work() as session:
+        asset = await AssetRepository(session, ctx.org_id).get_or_none(asset_id)
+        if asset is None:
+            return
+        if profile is None:
+            asset.status, asset.error = AssetStatus.failed, error
+        else:
+            _apply(asset, profile)
+        name = "asset.indexed" if profile is not None else "asset.failed"
+        event = Event(
+            event=name,
+            org_id=asset.org_id,
+            subject=Subject("asset", asset.id),
+            data={"status": asset.status.value, "kind": asset.kind, "error": asset.error},
+        )
+    await ctx.publish(ASSETS_TOPIC, event)
+
+
+def _apply(asset: Asset, profile: Profile) -> None:
+    asset.status = AssetStatus.indexed
+    asset.error = None
+    asset.kind = profile.kind
+    asset.media_type = profile.media_type
+    asset.duration_s = profile.duration_s
+    asset.facts = profile.metadata
+    asset.indexed_at = utcnow()
+
+
+@contextlib.asynccontextmanager
+async def _readable_copy(
+    storage: Storage, storage_key: str | None, path: str | None
+) -> AsyncIterator[Path]:
+    """A local path to read: the registered file, the stored object in place, or a download."""
+    if path is not None:
+        yield Path(path)
+        return
+    assert storage_key is not None
+    in_place = storage.local_path(storage_key)
+    if in_place is not None:
+        if not in_place.exists():
+            raise FileNotFoundError(storage_key)
+        yield in_place
+        return
+    with tempfile.TemporaryDirectory(prefix="reelhouse-index-") as folder:
+        local = Path(folder) / "content"
+        await storage.download_to(storage_key, local)
+        yield local
