@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     admin_organization: str = "Default"
     ws_queue_size: int = Field(default=256, ge=1)
+    import_roots: str = Field(
+        default="",
+        description="Folders (comma-separated) server-side files may be registered from.",
+    )
+    desktop: bool = Field(default=False, description="A desktop install (native dialogs).")
     storage_backend: Literal["local", "s3"] = "local"
     s3_bucket: str | None = None
     s3_region: str | None = None

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
-from reelhouse.apps.archive.content import byte_range
+from reelhouse.apps.archive.content import byte_range, read_file_span
+from reelhouse.apps.archive.importing import ImportRoots, parse_roots
 from reelhouse.apps.archive.models import Asset, AssetStatus
 from reelhouse.apps.archive.receiving import receive_multipart_file
 from reelhouse.apps.archive.schemas import (
     AssetRead,
     AssetUploaded,
+    RegisterRequest,
+    ScanRequest,
     TagCreate,
     TagRead,
     TagRef,
     TagWithCount,
 )
-from reelhouse.apps.archive.service import AssetFilters, AssetService
+from reelhouse.apps.archive.service import AssetFilters, AssetService, Intake
 from reelhouse.apps.archive.tags import TagService
 from reelhouse.platform.deps import (
     CreatedRange,
@@ -31,7 +35,13 @@ from reelhouse.platform.deps import (
     RuntimeDep,
     SessionDep,
 )
-from reelhouse.platform.errors import InvalidInput, NotFound, errors
+from reelhouse.platform.errors import (
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    NotImplementedHere,
+    errors,
+)
 from reelhouse.platform.jobs.schemas import JobRead
 from reelhouse.platform.pagination import Page, TimeRange
 
@@ -41,7 +51,9 @@ router = APIRouter(tags=["archive"])
 def get_asset_service(
     session: SessionDep, principal: CurrentPrincipal, bus: EventBusDep, runtime: RuntimeDep
 ) -> AssetService:
-    return AssetService(session, principal, bus, runtime.dispatcher, runtime.storage)
+    return AssetService(
+        session, principal.org_id, bus, runtime.dispatcher, runtime.storage, principal
+    )
 
 
 def get_tag_service(session: SessionDep, principal: CurrentPrincipal) -> TagService:
@@ -79,13 +91,56 @@ async def upload_asset(
         runtime.settings.data_dir / "tmp",
     )
     intake = await assets.take_upload(received)
-    read = await _read(intake.asset, assets)
+    return _intake_response(await _read(intake.asset, assets), intake)
+
+
+def _intake_response(read: AssetRead, intake: Intake) -> JSONResponse:
     body = AssetUploaded(
         **read.model_dump(),
         duplicate=intake.duplicate,
         index_job_id=None if intake.index_job is None else intake.index_job.id,
     )
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if intake.duplicate else 201)
+
+
+def _import_roots(runtime: RuntimeDep) -> ImportRoots:
+    return ImportRoots(parse_roots(runtime.settings.import_roots))
+
+
+ImportRootsDep = Annotated[ImportRoots, Depends(_import_roots)]
+
+
+@router.post(
+    "/assets/register",
+    status_code=201,
+    responses={**errors(Forbidden, NotFound, InvalidInput), 200: {"model": AssetUploaded}},
+)
+async def register_asset(
+    body: RegisterRequest, roots: ImportRootsDep, assets: AssetServiceDep, _member: MemberPrincipal
+) -> JSONResponse:
+    """Reference a server file below ``REELHOUSE_IMPORT_ROOTS`` in place."""
+    intake = await assets.register(roots.regular_file(body.path))
+    return _intake_response(await _read(intake.asset, assets), intake)
+
+
+@router.post("/assets/scan-directory", status_code=202, responses=errors(Forbidden, InvalidInput))
+async def scan_directory(
+    body: ScanRequest, roots: ImportRootsDep, assets: AssetServiceDep, _member: MemberPrincipal
+) -> JobRead:
+    """Register every matching file below a folder, as a job with progress."""
+    folder = roots.directory(body.path)
+    return JobRead.of(await assets.request_scan(folder, body.include, body.recursive))
+
+
+@router.post("/assets/register-dialog", responses=errors(NotImplementedHere))
+async def register_from_dialog(runtime: RuntimeDep, _member: MemberPrincipal) -> None:
+    """A native file dialog: only on a desktop install."""
+    raise NotImplementedHere(
+        "native file dialogs open only on a desktop install (REELHOUSE_DESKTOP=1); "
+        "use POST /api/v1/assets/register with a server path instead"
+        if not runtime.settings.desktop
+        else "this desktop install has no dialog toolkit; register by path instead"
+    )
 
 
 @router.get("/assets")
@@ -153,12 +208,11 @@ async def read_content(
     asset: OrgAsset, assets: AssetServiceDep, request: Request, runtime: RuntimeDep
 ) -> Response:
     """The file, whole or by ``Range``; on S3 a redirect to a short-lived presigned URL."""
-    if asset.storage_key is None:
-        raise NotFound("content of asset", asset.id)
     storage = runtime.storage
-    presigned = await storage.presigned_get(asset.storage_key, filename=asset.name)
-    if presigned is not None:
-        return RedirectResponse(presigned, status_code=302)
+    if asset.storage_key is not None:
+        presigned = await storage.presigned_get(asset.storage_key, filename=asset.name)
+        if presigned is not None:
+            return RedirectResponse(presigned, status_code=302)
     span = byte_range(request.headers.get("range"), asset.size)
     headers = {
         "accept-ranges": "bytes",
@@ -167,8 +221,13 @@ async def read_content(
     }
     if span.partial:
         headers["content-range"] = f"bytes {span.start}-{span.end}/{asset.size}"
+    chunks = (
+        storage.read(asset.storage_key, span.start, span.end)
+        if asset.storage_key is not None
+        else read_file_span(Path(str(asset.path)), span.start, span.end)
+    )
     return StreamingResponse(
-        storage.read(asset.storage_key, span.start, span.end),
+        chunks,
         status_code=206 if span.partial else 200,
         media_type=asset.media_type,
         headers=headers,

@@ -69,3 +69,13 @@ class AssetRead(BaseModel):
 class AssetUploaded(AssetRead):
     duplicate: bool
     index_job_id: uuid.UUID | None
+
+
+class RegisterRequest(BaseModel):
+    path: str = Field(min_length=1, max_length=4096, description="Absolute path on the server")
+
+
+class ScanRequest(BaseModel):
+    path: str = Field(min_length=1, max_length=4096)
+    include: list[str] = Field(default_factory=list, description='Name patterns, e.g. ["*.mp4"]')
+    recursive: bool = True

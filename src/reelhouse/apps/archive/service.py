@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import mimetypes
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reelhouse.apps.archive.importing import ServerFile, sha256_of
 from reelhouse.apps.archive.models import Asset, AssetSource, AssetStatus, AssetTag, Tag
 from reelhouse.apps.archive.receiving import ReceivedFile
 from reelhouse.apps.archive.repository import AssetRepository
@@ -28,6 +31,7 @@ from reelhouse.platform.storage import Storage, content_key
 logger = logging.getLogger("reelhouse.archive")
 ASSETS_TOPIC = "assets"
 INDEX_TASK = "assets.index"
+SCAN_TASK = "assets.scan_directory"
 SORTABLE = ("-created_at", "name", "size", "duration_s", "recorded_at", "status", "kind")
 
 
@@ -56,17 +60,19 @@ class AssetService:
     def __init__(
         self,
         session: AsyncSession,
-        principal: Principal,
+        org_id: uuid.UUID,
         bus: EventBus,
         dispatcher: Dispatcher,
         storage: Storage,
+        actor: Principal | None,
     ) -> None:
+        """``actor`` is who asked: a user or key, or ``None`` for a job working on its own."""
         self.session = session
-        self.principal = principal
+        self.actor = actor
         self.bus = bus
         self.storage = storage
-        self.assets = AssetRepository(session, principal.org_id)
-        self.jobs = JobService(session, principal.org_id, bus, dispatcher)
+        self.assets = AssetRepository(session, org_id)
+        self.jobs = JobService(session, org_id, bus, dispatcher)
 
     async def take_upload(self, received: ReceivedFile) -> Intake:
         """Store an uploaded file once per content; the same bytes again answer the asset held."""
@@ -98,7 +104,7 @@ class AssetService:
                     kind="other",
                     status=AssetStatus.pending,
                     facts={},
-                    created_by_user_id=self.principal.user_id,
+                    created_by_user_id=None if self.actor is None else self.actor.user_id,
                 )
         except IntegrityError:
             # The same content arrived twice at once; the first one in keeps the asset.
@@ -115,7 +121,31 @@ class AssetService:
             INDEX_TASK,
             {"asset_id": str(asset.id)},
             subject=Subject("asset", asset.id),
-            requested_by=self.principal,
+            requested_by=self.actor,
+        )
+
+    async def register(
+        self, file: ServerFile, source: AssetSource = AssetSource.register
+    ) -> Intake:
+        """Reference a server file in place (no copy); its content decides if it is new."""
+        sha256 = await asyncio.to_thread(sha256_of, file.path)
+        existing = await self.assets.by_sha256(sha256)
+        if existing is not None:
+            return Intake(existing, duplicate=True, index_job=None)
+        return await self._add(
+            name=file.path.name,
+            sha256=sha256,
+            size=file.size,
+            source=source,
+            path=str(file.path),
+            path_mtime=file.mtime,
+        )
+
+    async def request_scan(self, folder: Path, include: Sequence[str], recursive: bool) -> Job:
+        return await self.jobs.enqueue(
+            SCAN_TASK,
+            {"path": str(folder), "include": list(include), "recursive": recursive},
+            requested_by=self.actor,
         )
 
     async def get(self, asset_id: uuid.UUID) -> Asset:

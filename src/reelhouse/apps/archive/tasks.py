@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import tempfile
 import uuid
@@ -9,11 +10,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from reelhouse.apps.archive.models import Asset, AssetStatus
+from reelhouse.apps.archive.importing import ImportRoots, parse_roots, server_file
+from reelhouse.apps.archive.models import Asset, AssetSource, AssetStatus
 from reelhouse.apps.archive.profiling.registry import Profile, ProfileFailed, profile_file
 from reelhouse.apps.archive.repository import AssetRepository
-from reelhouse.apps.archive.service import ASSETS_TOPIC, INDEX_TASK
+from reelhouse.apps.archive.service import ASSETS_TOPIC, INDEX_TASK, SCAN_TASK, AssetService
 from reelhouse.platform.db import utcnow
+from reelhouse.platform.errors import ReelhouseError
 from reelhouse.platform.events import Event, Subject
 from reelhouse.platform.jobs.context import JobContext, JobFailed
 from reelhouse.platform.jobs.registry import task
@@ -102,3 +105,30 @@ async def _readable_copy(
         local = Path(folder) / "content"
         await storage.download_to(storage_key, local)
         yield local
+
+
+@task(SCAN_TASK, max_attempts=1, timeout=24 * 3600)
+async def scan_directory(ctx: JobContext) -> dict[str, Any]:
+    """Register every matching file below a folder, each in place, each once per content."""
+    roots = ImportRoots(parse_roots(ctx.settings.import_roots))
+    folder = roots.directory(ctx.payload["path"])
+    include: list[str] = ctx.payload.get("include") or []
+    found = await asyncio.to_thread(
+        lambda: list(roots.walk(folder, include, bool(ctx.payload.get("recursive", True))))
+    )
+    counts = {"found": len(found), "registered": 0, "duplicates": 0, "failed": 0}
+    failures: list[dict[str, str]] = []
+    storage = storage_from_settings(ctx.settings)
+    for number, path in enumerate(found, start=1):
+        try:
+            async with ctx.unit_of_work() as session:
+                assets = AssetService(
+                    session, ctx.org_id, ctx.event_bus, ctx.dispatcher, storage, actor=None
+                )
+                intake = await assets.register(server_file(path), AssetSource.scan)
+            counts["duplicates" if intake.duplicate else "registered"] += 1
+        except (OSError, ReelhouseError) as exc:
+            counts["failed"] += 1
+            failures.append({"path": str(path), "error": str(exc)})
+        await ctx.progress(number / max(len(found), 1), f"{number} of {len(found)} files")
+    return {**counts, "failures": failures[:100]}

@@ -13,6 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelhouse.platform.events import Event, EventBus, Subject
+from reelhouse.platform.jobs.dispatch import Dispatcher
 from reelhouse.platform.jobs.store import ClaimedJob
 from reelhouse.settings import Settings
 
@@ -39,6 +40,7 @@ class JobContext:
         *,
         settings: Settings,
         event_bus: EventBus,
+        dispatcher: Dispatcher,
         unit_of_work: Callable[[], AbstractAsyncContextManager[AsyncSession]],
         report: Callable[[float, str | None], Awaitable[bool | None]],
         process_pool: Callable[[], Executor],
@@ -46,6 +48,7 @@ class JobContext:
         self.job = job
         self.settings = settings
         self.event_bus = event_bus
+        self.dispatcher = dispatcher
         self._unit_of_work = unit_of_work
         self._report = report
         self._process_pool = process_pool

@@ -250,6 +250,7 @@ class JobRunner:
             job,
             settings=self.settings,
             event_bus=self.event_bus,
+            dispatcher=self.dispatcher,
             unit_of_work=lambda: unit_of_work(self.session_factory),
             report=report,
             process_pool=self._pool,

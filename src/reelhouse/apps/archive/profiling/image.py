@@ -17,6 +17,7 @@ _JPEG_CHECK_SCALE = 8
 
 def profile_image(path: Path) -> Profile:
     """Width, height, mode, format, EXIF (GPS included) and orientation of an image."""
+    _check_decodes(path)
     with Image.open(path) as image:
         exif = image.getexif()
         tags = exif_facts(exif)
@@ -34,20 +35,24 @@ def profile_image(path: Path) -> Profile:
             "size": path.stat().st_size,
         }
         media_type = image.get_format_mimetype() or guess_media_type(path)
-        _decode_pixels(image)
     return Profile("image", media_type, None, metadata)
 
 
-def _decode_pixels(image: Image.Image) -> None:
-    # verify() does not read JPEG scan data, so only decoding notices a truncated JPEG; with
-    # ImageFile.LOAD_TRUNCATED_IMAGES left False, load() raises on one.
-    if image.format == "JPEG":
-        scaled = (
-            max(1, image.width // _JPEG_CHECK_SCALE),
-            max(1, image.height // _JPEG_CHECK_SCALE),
-        )
-        image.draft(None, scaled)
-    image.load()
+def _check_decodes(path: Path) -> None:
+    # With ImageFile.LOAD_TRUNCATED_IMAGES left False, load() raises on a cut-off file.
+    # verify() is not enough for JPEG (it never reads the scan data) but is for PNG, whose
+    # chunk checksums it reads to the end without holding the pixels; it must come first.
+    with Image.open(path) as image:
+        if image.format == "PNG":
+            image.verify()
+            return
+        if image.format == "JPEG":
+            scaled = (
+                max(1, image.width // _JPEG_CHECK_SCALE),
+                max(1, image.height // _JPEG_CHECK_SCALE),
+            )
+            image.draft(None, scaled)
+        image.load()
 
 
 def _dpi(image: Image.Image) -> list[float] | None:

@@ -6,15 +6,14 @@ import importlib
 import mimetypes
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 HEAD_SIZE = 64
 _BUILTIN_MODULE = "reelhouse.apps.archive.profiling.builtin"
-# Built from Python's own table only, so a file gets the same type on every machine
-# whatever /etc/mime.types says.
-_MIME_TYPES = mimetypes.MimeTypes()
-for _extension, _media_type in {
+# Types of recorded media that Python's own table lacks.
+_MORE_MEDIA_TYPES = {
     ".m4v": "video/mp4",
     ".m4a": "audio/mp4",
     ".mkv": "video/x-matroska",
@@ -29,8 +28,7 @@ for _extension, _media_type in {
     ".flac": "audio/flac",
     ".wma": "audio/x-ms-wma",
     ".parquet": "application/vnd.apache.parquet",
-}.items():
-    _MIME_TYPES.add_type(_media_type, _extension, strict=False)
+}
 
 Matcher = Callable[[Path, bytes], bool]
 Profiler = Callable[[Path], "Profile"]
@@ -101,8 +99,17 @@ def profile_file(path: Path) -> Profile:
 
 def guess_media_type(path: Path, default: str = "application/octet-stream") -> str:
     """The MIME type the file's extension suggests, or ``default``."""
-    media_type, _encoding = _MIME_TYPES.guess_type(path.name, strict=False)
+    media_type, _encoding = _media_types().guess_type(path.name, strict=False)
     return media_type or default
+
+
+@cache
+def _media_types() -> mimetypes.MimeTypes:
+    # Python's own table plus ours, never /etc/mime.types: the same answer on every machine.
+    table = mimetypes.MimeTypes()
+    for extension, media_type in _MORE_MEDIA_TYPES.items():
+        table.add_type(media_type, extension, strict=False)
+    return table
 
 
 def _reason(exc: BaseException) -> str:

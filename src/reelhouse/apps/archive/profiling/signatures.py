@@ -8,32 +8,19 @@ from typing import Literal
 Family = Literal["video", "audio", "image", "parquet", "csv"]
 
 _AUDIO_MP4_BRANDS = (b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B ")
+_IMAGE_MP4_BRANDS = (b"heic", b"heix", b"mif1", b"msf1", b"avif", b"avis")
 _TS_SYNC_BYTE = b"\x47"
 _RIFF_FORMS: dict[bytes, Family] = {b"WAVE": "audio", b"AVI ": "video", b"WEBP": "image"}
 _EXTENSIONS: dict[Family, frozenset[str]] = {
     "video": frozenset(
-        [
-            ".mp4",
-            ".m4v",
-            ".mov",
-            ".mkv",
-            ".webm",
-            ".avi",
-            ".ts",
-            ".mts",
-            ".m2ts",
-            ".mpg",
-            ".mpeg",
-            ".flv",
-            ".wmv",
-            ".3gp",
-            ".ogv",
-        ]
+        {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mts", ".m2ts", ".mpg", ".mpeg"}
+        | {".flv", ".wmv", ".3gp", ".ogv"}
     ),
     "audio": frozenset(
-        [".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wma", ".aif", ".aiff"]
+        {".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wma", ".aif"}
+        | {".aiff"}
     ),
-    "image": frozenset([".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp"]),
+    "image": frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp"}),
     "parquet": frozenset({".parquet", ".pq"}),
     "csv": frozenset({".csv", ".tsv"}),
 }
@@ -47,6 +34,8 @@ def sniff(head: bytes) -> Family | None:
         return "image"
     if head.startswith(b"RIFF") and head[8:12] in _RIFF_FORMS:
         return _RIFF_FORMS[head[8:12]]
+    if head[4:8] == b"ftyp" and head[8:12] in _IMAGE_MP4_BRANDS:
+        return "image"
     if head[4:8] == b"ftyp":
         return "audio" if head[8:12] in _AUDIO_MP4_BRANDS else "video"
     if head.startswith(b"\x1a\x45\xdf\xa3"):
