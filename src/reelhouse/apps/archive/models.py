@@ -78,3 +78,79 @@ class AssetTag(OrgOwned):
         ForeignKey("assets.id", ondelete="CASCADE"), index=True
     )
     tag_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), index=True)
+
+
+class UploadStatus(enum.StrEnum):
+    open = "open"
+    committed = "committed"
+    expired = "expired"
+
+
+class Upload(OrgOwned):
+    """A resumable upload in progress: bytes arrive in ranges, then a commit makes the asset."""
+
+    __tablename__ = "uploads"
+
+    filename: Mapped[str] = mapped_column(String(500))
+    size: Mapped[int] = mapped_column(BigInteger)
+    # What the client says the content hashes to, checked at commit when given.
+    expected_sha256: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[UploadStatus] = mapped_column(_enum_column(UploadStatus))
+    # Received byte ranges, merged: [[start, end_inclusive], ...].
+    received: Mapped[list[list[int]]] = mapped_column(JSON, default=list)
+    staging_key: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    asset_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("assets.id", ondelete="SET NULL")
+    )
+    created_by_user_id: Mapped[uuid.UUID | None]
+
+
+class OutputRole(enum.StrEnum):
+    dataset = "dataset"
+    manifest = "manifest"
+    report = "report"
+    sidecar = "sidecar"
+    thumbnail = "thumbnail"
+    visualization = "visualization"
+    model = "model"
+
+
+class Availability(enum.StrEnum):
+    available = "available"
+    missing = "missing"
+    corrupt = "corrupt"
+
+
+class Output(OrgOwned):
+    """A derived file any app writes (datasets, sidecars, thumbnails, models, ...)."""
+
+    __tablename__ = "outputs"
+    __table_args__ = (Index("ix_outputs_org_role", "org_id", "role"),)
+
+    role: Mapped[OutputRole] = mapped_column(_enum_column(OutputRole))
+    format: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(500))
+    media_type: Mapped[str] = mapped_column(String(200))
+    storage_key: Mapped[str] = mapped_column(String(200), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    availability: Mapped[Availability] = mapped_column(_enum_column(Availability))
+    asset_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("assets.id", ondelete="SET NULL"), index=True
+    )
+    job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    checked_at: Mapped[datetime | None]
+
+
+class OutputAction(OrgOwned):
+    """An action asked on an output (refresh its metadata, verify its checksum), run as a job."""
+
+    __tablename__ = "output_actions"
+
+    output_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("outputs.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(50))
+    job_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
