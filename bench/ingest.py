@@ -13,8 +13,10 @@ Each repetition writes a fresh source file (new content: a repeated upload would
 then runs cp and the upload in alternating order (3 repetitions; 5 with ``--quick``, whose
 timings of tens of milliseconds are noisy; ``--repetitions N``); the medians are compared.
 Page caches are not dropped: the source is in the cache for both sides, and neither side syncs
-its copy. Dirty pages are flushed (``sync``, not timed) before each timed step so that one
-side's writeback does not land on the other's clock.
+its copy. Before each timed step, untimed: ``sync`` (so that one side's writeback does not land
+on the other's clock), then a scratch cp of the source, deleted at once, so that both sides
+write into memory the VM has just freed (see ``settle``: on this VM's balloon, memory idle for a
+few seconds goes back to the host and costs 1-2 s per GiB to touch again).
 Server memory: VmRSS of the server process, read from /proc every 20 ms during each upload;
 the growth is the peak over the baseline taken after a warm-up upload of 1 MiB. VmHWM (the
 kernel's exact peak, reset at the baseline where /proc/<pid>/clear_refs allows) is printed too.
@@ -260,9 +262,24 @@ def mb_per_s(size: int, seconds: float) -> float:
     return round(size / seconds / 1e6, 1)
 
 
+def settle(source: Path) -> None:
+    """Flush dirty pages, then copy and delete the source once (untimed) right before a step.
+
+    On a VM that hands freed memory back to its host (virtio-balloon free page reporting), the
+    first touch of a page the host has taken back is slow: about 1-2 s per GiB here. Without
+    this, whichever side ran first after a pause paid that for the pages it wrote, a cost that
+    bare metal does not have. The scratch copy leaves as many freshly freed pages for the
+    timed step, whichever side it is.
+    """
+    os.sync()
+    scratch = source.with_suffix(".scratch")
+    subprocess.run(["cp", str(source), str(scratch)], check=True)
+    scratch.unlink()
+
+
 def measure_cp(source: Path, folder: Path, size: int, repetition: int) -> float:
     destination = folder / "cp-copy.bin"
-    os.sync()
+    settle(source)
     seconds = time_cp(source, destination)
     destination.unlink()
     print(
@@ -282,7 +299,7 @@ def measure_cp(source: Path, folder: Path, size: int, repetition: int) -> float:
 def measure_upload(
     client: httpx.Client, source: Path, sha256: str, server_pid: int, baseline_kib: int
 ) -> tuple[float, int, dict[str, Any]]:
-    os.sync()
+    settle(source)
     result = upload(client, source, sha256, server_pid)
     delete_asset(client, result.asset_id)
     size = source.stat().st_size

@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.exc import IntegrityError
 
 from reelhouse import __version__
+from reelhouse.apps.archive import outputs_router
 from reelhouse.apps.archive import router as archive_router
 from reelhouse.platform import health, realtime
 from reelhouse.platform.auth import router as auth_router
@@ -29,6 +30,7 @@ ROUTERS = (
     auth_router.router,
     jobs_router.router,
     archive_router.router,
+    outputs_router.router,
     realtime.router,
 )
 INITIAL_ADMIN_FILE = "initial-admin.txt"

@@ -12,7 +12,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
 # Modules whose @task decorators register job handlers; each app adds its tasks module here.
-BUILTIN_TASK_MODULES = ("reelhouse.platform.jobs.builtin", "reelhouse.apps.archive.tasks")
+BUILTIN_TASK_MODULES = (
+    "reelhouse.platform.jobs.builtin",
+    "reelhouse.apps.archive.tasks",
+    "reelhouse.apps.archive.derived",
+)
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 
 

@@ -100,9 +100,7 @@ class Upload(OrgOwned):
     received: Mapped[list[list[int]]] = mapped_column(JSON, default=list)
     staging_key: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(index=True)
-    asset_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("assets.id", ondelete="SET NULL")
-    )
+    asset_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"))
     created_by_user_id: Mapped[uuid.UUID | None]
 
 

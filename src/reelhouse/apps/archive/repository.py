@@ -2,13 +2,46 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from reelhouse.apps.archive.models import Asset, AssetTag, Tag
+from reelhouse.apps.archive.models import Asset, AssetTag, Output, Tag
+from reelhouse.platform.db import after_commit
 from reelhouse.platform.repository import Repository
+from reelhouse.platform.storage import Storage
+
+logger = logging.getLogger("reelhouse.archive")
+
+
+async def content_in_use(session: AsyncSession, storage_key: str) -> bool:
+    """Whether any asset or output still points at stored bytes (after this unit's changes).
+
+    Deliberately across organizations: identical bytes are stored once for everyone, so an
+    object may go only when nothing of any organization refers to it.
+    """
+    await session.flush()
+    for column in (Asset.storage_key, Output.storage_key):
+        used = await session.scalar(select(func.count()).where(column == storage_key))
+        if used:
+            return True
+    return False
+
+
+def delete_content_after_commit(session: AsyncSession, storage: Storage, storage_key: str) -> None:
+    """Remove stored bytes once the unit of work that dropped their last reference commits."""
+
+    async def remove() -> None:
+        try:
+            await storage.delete(storage_key)
+        except Exception:
+            # The orphan scan finds what is left; the rows are already gone.
+            logger.exception("could not delete a stored object", extra={"key": storage_key})
+
+    after_commit(session, remove)
 
 
 class AssetRepository(Repository[Asset]):
@@ -32,16 +65,6 @@ class AssetRepository(Repository[Asset]):
         for asset_id, name in rows.all():
             names[asset_id].append(name)
         return names
-
-    async def references_elsewhere(self, storage_key: str, except_id: uuid.UUID) -> bool:
-        # Deliberately across organizations: identical bytes are stored once for everyone,
-        # so the object may go only when no asset of any organization points at it.
-        count = await self.session.scalar(
-            select(func.count())
-            .select_from(Asset)
-            .where(Asset.storage_key == storage_key, Asset.id != except_id)
-        )
-        return bool(count)
 
 
 class TagRepository(Repository[Tag]):

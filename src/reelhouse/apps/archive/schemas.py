@@ -8,7 +8,12 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from reelhouse.apps.archive.models import AssetSource, AssetStatus
+from reelhouse.apps.archive.models import (
+    AssetSource,
+    AssetStatus,
+    Availability,
+    OutputRole,
+)
 
 
 def normalize_tag_name(value: str) -> str:
@@ -79,3 +84,37 @@ class ScanRequest(BaseModel):
     path: str = Field(min_length=1, max_length=4096)
     include: list[str] = Field(default_factory=list, description='Name patterns, e.g. ["*.mp4"]')
     recursive: bool = True
+
+
+class OutputRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    role: OutputRole
+    format: str
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+    availability: Availability
+    asset_id: uuid.UUID | None
+    job_id: uuid.UUID | None
+    facts: dict[str, Any]
+    created_at: datetime
+    checked_at: datetime | None
+    content_url: str = ""
+
+
+class OutputActionCreate(BaseModel):
+    action: str = Field(description="refresh_metadata or verify_checksum")
+
+
+class OutputActionRead(BaseModel):
+    id: uuid.UUID
+    output_id: uuid.UUID
+    action: str
+    job_id: uuid.UUID | None
+    status: str
+    result: Any | None
+    error: str | None
+    created_at: datetime

@@ -18,9 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reelhouse.apps.archive.importing import ServerFile, sha256_of
 from reelhouse.apps.archive.models import Asset, AssetSource, AssetStatus, AssetTag, Tag
 from reelhouse.apps.archive.receiving import ReceivedFile
-from reelhouse.apps.archive.repository import AssetRepository
+from reelhouse.apps.archive.repository import (
+    AssetRepository,
+    content_in_use,
+    delete_content_after_commit,
+)
 from reelhouse.platform.auth.principal import Principal
-from reelhouse.platform.db import after_commit
 from reelhouse.platform.events import Event, EventBus, Subject, publish_after_commit
 from reelhouse.platform.jobs.dispatch import Dispatcher
 from reelhouse.platform.jobs.models import Job
@@ -32,6 +35,7 @@ logger = logging.getLogger("reelhouse.archive")
 ASSETS_TOPIC = "assets"
 INDEX_TASK = "assets.index"
 SCAN_TASK = "assets.scan_directory"
+SIDECAR_TASK = "assets.sidecar"
 SORTABLE = ("-created_at", "name", "size", "duration_s", "recorded_at", "status", "kind")
 
 
@@ -141,6 +145,14 @@ class AssetService:
             path_mtime=file.mtime,
         )
 
+    async def request_sidecar(self, asset: Asset) -> Job:
+        return await self.jobs.enqueue(
+            SIDECAR_TASK,
+            {"asset_id": str(asset.id)},
+            subject=Subject("asset", asset.id),
+            requested_by=self.actor,
+        )
+
     async def request_scan(self, folder: Path, include: Sequence[str], recursive: bool) -> Job:
         return await self.jobs.enqueue(
             SCAN_TASK,
@@ -187,20 +199,10 @@ class AssetService:
     async def delete(self, asset: Asset) -> None:
         """Remove the asset; its stored bytes go once no asset anywhere refers to them."""
         key = asset.storage_key
-        orphaned = key is not None and not await self.assets.references_elsewhere(key, asset.id)
         await self.assets.delete(asset)
         self._publish("asset.deleted", asset)
-        if orphaned and key is not None:
-            storage = self.storage
-
-            async def remove_object() -> None:
-                try:
-                    await storage.delete(key)
-                except Exception:
-                    # The orphan scan finds what is left; the asset itself is already gone.
-                    logger.exception("could not delete a stored object", extra={"key": key})
-
-            after_commit(self.session, remove_object)
+        if key is not None and not await content_in_use(self.session, key):
+            delete_content_after_commit(self.session, self.storage, key)
 
     def _publish(self, name: str, asset: Asset) -> None:
         event = Event(

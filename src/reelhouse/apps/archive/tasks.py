@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import tempfile
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
+from reelhouse.apps.archive.derived import write_thumbnails
 from reelhouse.apps.archive.importing import ImportRoots, parse_roots, server_file
 from reelhouse.apps.archive.models import Asset, AssetSource, AssetStatus
 from reelhouse.apps.archive.profiling.registry import Profile, ProfileFailed, profile_file
+from reelhouse.apps.archive.readable import readable_copy
 from reelhouse.apps.archive.repository import AssetRepository
 from reelhouse.apps.archive.service import ASSETS_TOPIC, INDEX_TASK, SCAN_TASK, AssetService
 from reelhouse.platform.db import utcnow
@@ -21,23 +19,28 @@ from reelhouse.platform.events import Event, Subject
 from reelhouse.platform.jobs.context import JobContext, JobFailed
 from reelhouse.platform.jobs.registry import task
 from reelhouse.platform.runtime import storage_from_settings
-from reelhouse.platform.storage import Storage
 
 
 @task(INDEX_TASK, max_attempts=3, timeout=3600)
 async def index_asset(ctx: JobContext) -> dict[str, Any]:
-    """Fill an asset's facts from its file; a file that cannot be read fails its asset only."""
+    """Fill an asset's facts (and thumbnails) from its file; an unreadable file fails its
+    asset only."""
     asset_id = uuid.UUID(ctx.payload["asset_id"])
     async with ctx.unit_of_work() as session:
         asset = await AssetRepository(session, ctx.org_id).get_or_none(asset_id)
         if asset is None:
             return {"skipped": "the asset was deleted"}
         asset.status = AssetStatus.indexing
-        storage_key, path = asset.storage_key, asset.path
+        storage_key, path, name = asset.storage_key, asset.path, asset.name
     await ctx.progress(0.1, "reading the file")
+    storage = storage_from_settings(ctx.settings)
     try:
-        async with _readable_copy(storage_from_settings(ctx.settings), storage_key, path) as local:
+        async with readable_copy(storage, storage_key, path) as local:
             profile = await ctx.run_in_process(profile_file, local)
+            thumbnails = 0
+            if profile.kind in ("image", "video"):
+                await ctx.progress(0.6, "making thumbnails")
+                thumbnails = await write_thumbnails(ctx, asset_id, name, profile, local)
     except (ProfileFailed, FileNotFoundError) as exc:
         reason = str(exc) if isinstance(exc, ProfileFailed) else f"the file is gone: {exc}"
         await _finish(ctx, asset_id, None, reason)
@@ -52,6 +55,7 @@ async def index_asset(ctx: JobContext) -> dict[str, Any]:
         "kind": profile.kind,
         "media_type": profile.media_type,
         "duration_s": profile.duration_s,
+        "thumbnails": thumbnails,
     }
 
 
@@ -84,27 +88,6 @@ def _apply(asset: Asset, profile: Profile) -> None:
     asset.duration_s = profile.duration_s
     asset.facts = profile.metadata
     asset.indexed_at = utcnow()
-
-
-@contextlib.asynccontextmanager
-async def _readable_copy(
-    storage: Storage, storage_key: str | None, path: str | None
-) -> AsyncIterator[Path]:
-    """A local path to read: the registered file, the stored object in place, or a download."""
-    if path is not None:
-        yield Path(path)
-        return
-    assert storage_key is not None
-    in_place = storage.local_path(storage_key)
-    if in_place is not None:
-        if not in_place.exists():
-            raise FileNotFoundError(storage_key)
-        yield in_place
-        return
-    with tempfile.TemporaryDirectory(prefix="reelhouse-index-") as folder:
-        local = Path(folder) / "content"
-        await storage.download_to(storage_key, local)
-        yield local
 
 
 @task(SCAN_TASK, max_attempts=1, timeout=24 * 3600)
