@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from reelhouse.app import create_app
 from reelhouse.settings import Settings
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, create_organization, create_user, login
+from tests.jobs_helpers import wait_for_job
 from tests.media_samples import (
     VIDEO_FPS,
     VIDEO_SECONDS,
@@ -315,3 +316,44 @@ async def test_on_s3_content_is_uploaded_probed_and_served_by_redirect(
     assert fetched.content == content
     assert {c["name"]: c["state"] for c in ready["checks"]}["storage"] == "ok"
     assert not list((settings.data_dir / "objects").rglob("*.jpg"))
+
+
+async def test_probe_answers_facts_without_making_an_asset(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], app: Any
+) -> None:
+    probed = await client.post(
+        "/ingest/probe", files={"file": ("tone.wav", wav_bytes(rate=8000))}, headers=admin_headers
+    )
+    corrupt = await client.post(
+        "/ingest/probe", files={"file": ("x.png", png_bytes()[:30])}, headers=admin_headers
+    )
+    app.state.runtime.settings.probe_max_bytes = 1000
+    too_big = await client.post(
+        "/ingest/probe", files={"file": ("big.wav", wav_bytes())}, headers=admin_headers
+    )
+
+    assert probed.status_code == 200, probed.text
+    assert probed.json()["kind"] == "audio"
+    assert probed.json()["duration_s"] == pytest.approx(1.0, abs=0.05)
+    assert corrupt.status_code == 422
+    assert too_big.status_code == 413
+    assert "POST /api/v1/assets/upload" in too_big.json()["detail"]
+    assert (await client.get("/assets", headers=admin_headers)).json()["total"] == 0
+
+
+async def test_reindex_all_asks_for_one_index_job_per_asset(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    for color in ((1, 1, 1), (2, 2, 2)):
+        asset_id = (await upload(client, admin_headers, "c.png", png_bytes(color=color))).json()[
+            "id"
+        ]
+        await settled(client, admin_headers, asset_id)
+
+    asked = await client.post("/assets/reindex-all", headers=admin_headers)
+    done = await wait_for_job(client, admin_headers, asked.json()["id"])
+    index_jobs = (await client.get("/jobs?type=assets.index", headers=admin_headers)).json()
+
+    assert done["status"] == "succeeded"
+    assert done["result"] == {"assets": 2}
+    assert index_jobs["total"] == 4

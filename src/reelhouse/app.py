@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from reelhouse import __version__
 from reelhouse.apps.archive import outputs_router
 from reelhouse.apps.archive import router as archive_router
+from reelhouse.apps.dashboard import router as dashboard_router
 from reelhouse.platform import health, realtime
 from reelhouse.platform.auth import router as auth_router
 from reelhouse.platform.auth.organizations import ensure_first_admin
@@ -31,6 +32,7 @@ ROUTERS = (
     jobs_router.router,
     archive_router.router,
     outputs_router.router,
+    dashboard_router.router,
     realtime.router,
 )
 INITIAL_ADMIN_FILE = "initial-admin.txt"

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
         default="",
         description="Folders (comma-separated) server-side files may be registered from.",
     )
+    probe_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
     desktop: bool = Field(default=False, description="A desktop install (native dialogs).")
     storage_backend: Literal["local", "s3"] = "local"
     s3_bucket: str | None = None

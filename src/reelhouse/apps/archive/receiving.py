@@ -15,7 +15,7 @@ from typing import IO
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from reelhouse.platform.errors import InvalidInput
+from reelhouse.platform.errors import InvalidInput, ReelhouseError
 
 WRITE_BUFFER_BYTES = 4 * 1024 * 1024
 FILE_FIELD = "file"
@@ -77,8 +77,18 @@ class _FilePart:
         self.complete = True
 
 
+class TooLarge(ReelhouseError):
+    status_code = 413
+    slug = "too-large"
+    title = "Content too large"
+
+
 async def receive_multipart_file(
-    content_type: str, body: AsyncIterator[bytes], directory: Path
+    content_type: str,
+    body: AsyncIterator[bytes],
+    directory: Path,
+    max_bytes: int | None = None,
+    too_large_hint: str = "",
 ) -> ReceivedFile:
     """Stream the ``file`` field of a multipart body to ``directory``; removed on any failure."""
     _kind, options = parse_options_header(content_type)
@@ -94,6 +104,8 @@ async def receive_multipart_file(
             try:
                 async for chunk in body:
                     parser.write(chunk)
+                    if max_bytes is not None and part.size > max_bytes:
+                        raise TooLarge(f"more than {max_bytes} bytes. {too_large_hint}".strip())
                     if len(part.buffer) >= WRITE_BUFFER_BYTES:
                         await _flush(part)
                 parser.finalize()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 from reelhouse.apps.archive.content import byte_range, read_file_span
 from reelhouse.apps.archive.importing import ImportRoots, parse_roots
 from reelhouse.apps.archive.models import Asset, AssetStatus
-from reelhouse.apps.archive.receiving import receive_multipart_file
+from reelhouse.apps.archive.probing import ProbeResult, probe_at
+from reelhouse.apps.archive.receiving import TooLarge, receive_multipart_file
 from reelhouse.apps.archive.schemas import (
     AssetRead,
     AssetUploaded,
@@ -130,6 +132,41 @@ async def scan_directory(
     """Register every matching file below a folder, as a job with progress."""
     folder = roots.directory(body.path)
     return JobRead.of(await assets.request_scan(folder, body.include, body.recursive))
+
+
+@router.post("/assets/reindex-all", status_code=202)
+async def reindex_all(assets: AssetServiceDep, _member: MemberPrincipal) -> JobRead:
+    """Probe every asset of the organization again (a job that asks for one job per asset)."""
+    return JobRead.of(await assets.request_reindex_all())
+
+
+@router.post(
+    "/ingest/probe", responses={**errors(InvalidInput, Forbidden), 413: {"description": "too big"}}
+)
+async def probe_file(
+    request: Request, runtime: RuntimeDep, roots: ImportRootsDep, _member: MemberPrincipal
+) -> ProbeResult:
+    """Probe a file at once, without making an asset: a multipart ``file`` (up to
+    ``REELHOUSE_PROBE_MAX_BYTES``) or JSON ``{"path"}`` of a server file below the roots."""
+    limit = runtime.settings.probe_max_bytes
+    hint = "Larger files: upload them as assets (POST /api/v1/assets/upload) and read their facts."
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = RegisterRequest.model_validate(await request.json())
+        server = roots.regular_file(body.path)
+        if server.size > limit:
+            raise TooLarge(f"{server.size} bytes is more than {limit}. {hint}")
+        return await probe_at(server.path, server.path.name)
+    received = await receive_multipart_file(
+        request.headers.get("content-type", ""),
+        request.stream(),
+        runtime.settings.data_dir / "tmp",
+        max_bytes=limit,
+        too_large_hint=hint,
+    )
+    try:
+        return await probe_at(received.path, received.filename)
+    finally:
+        await asyncio.to_thread(received.path.unlink, True)
 
 
 @router.post("/assets/register-dialog", responses=errors(NotImplementedHere))

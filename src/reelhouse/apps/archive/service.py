@@ -36,6 +36,7 @@ ASSETS_TOPIC = "assets"
 INDEX_TASK = "assets.index"
 SCAN_TASK = "assets.scan_directory"
 SIDECAR_TASK = "assets.sidecar"
+REINDEX_ALL_TASK = "assets.reindex_all"
 SORTABLE = ("-created_at", "name", "size", "duration_s", "recorded_at", "status", "kind")
 
 
@@ -152,6 +153,9 @@ class AssetService:
             subject=Subject("asset", asset.id),
             requested_by=self.actor,
         )
+
+    async def request_reindex_all(self) -> Job:
+        return await self.jobs.enqueue(REINDEX_ALL_TASK, {}, requested_by=self.actor)
 
     async def request_scan(self, folder: Path, include: Sequence[str], recursive: bool) -> Job:
         return await self.jobs.enqueue(

@@ -12,13 +12,21 @@ from reelhouse.apps.archive.models import Asset, AssetSource, AssetStatus
 from reelhouse.apps.archive.profiling.registry import Profile, ProfileFailed, profile_file
 from reelhouse.apps.archive.readable import readable_copy
 from reelhouse.apps.archive.repository import AssetRepository
-from reelhouse.apps.archive.service import ASSETS_TOPIC, INDEX_TASK, SCAN_TASK, AssetService
+from reelhouse.apps.archive.service import (
+    ASSETS_TOPIC,
+    INDEX_TASK,
+    REINDEX_ALL_TASK,
+    SCAN_TASK,
+    AssetService,
+)
 from reelhouse.platform.db import utcnow
 from reelhouse.platform.errors import ReelhouseError
 from reelhouse.platform.events import Event, Subject
 from reelhouse.platform.jobs.context import JobContext, JobFailed
 from reelhouse.platform.jobs.registry import task
 from reelhouse.platform.runtime import storage_from_settings
+
+REINDEX_BATCH = 200
 
 
 @task(INDEX_TASK, max_attempts=3, timeout=3600)
@@ -115,3 +123,23 @@ async def scan_directory(ctx: JobContext) -> dict[str, Any]:
             failures.append({"path": str(path), "error": str(exc)})
         await ctx.progress(number / max(len(found), 1), f"{number} of {len(found)} files")
     return {**counts, "failures": failures[:100]}
+
+
+@task(REINDEX_ALL_TASK, max_attempts=1, timeout=24 * 3600)
+async def reindex_all(ctx: JobContext) -> dict[str, int]:
+    """Ask for a new index job for every asset of the organization, in batches."""
+    storage = storage_from_settings(ctx.settings)
+    async with ctx.unit_of_work() as session:
+        ids = [asset.id async for asset in AssetRepository(session, ctx.org_id).stream()]
+    for start in range(0, len(ids), REINDEX_BATCH):
+        async with ctx.unit_of_work() as session:
+            assets = AssetService(
+                session, ctx.org_id, ctx.event_bus, ctx.dispatcher, storage, actor=None
+            )
+            repository = AssetRepository(session, ctx.org_id)
+            for asset_id in ids[start : start + REINDEX_BATCH]:
+                asset = await repository.get_or_none(asset_id)
+                if asset is not None:
+                    await assets.request_index(asset)
+        await ctx.progress(min(start + REINDEX_BATCH, len(ids)) / max(len(ids), 1))
+    return {"assets": len(ids)}
