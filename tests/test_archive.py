@@ -245,6 +245,12 @@ async def test_deleting_removes_the_object_when_nothing_refers_to_it(
     assert refused.status_code == 403
     assert deleted.status_code == 204
     assert (await client.get(f"/assets/{asset_id}", headers=admin_headers)).status_code == 404
+    deletions = (
+        await client.get("/jobs?type=archive.delete_content", headers=admin_headers)
+    ).json()
+    assert deletions["total"] == 3, "the image and its two thumbnails"
+    for job in deletions["items"]:
+        assert (await wait_for_job(client, admin_headers, job["id"]))["status"] == "succeeded"
     objects = [
         p
         for p in (settings.data_dir / "objects").rglob("*")

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 from PIL import Image
 
+from reelhouse.platform.storage import content_key
 from reelhouse.settings import Settings
 from tests.conftest import create_organization
-from tests.jobs_helpers import wait_for_job
-from tests.media_samples import jpeg_with_exif, mp4_bytes, parquet_bytes
+from tests.jobs_helpers import enqueue, org_of, wait_for_job
+from tests.media_samples import jpeg_with_exif, mp4_bytes, parquet_bytes, png_bytes
 from tests.test_archive import settled, upload
 
 
@@ -124,3 +128,21 @@ async def test_another_organizations_outputs_answer_404(
 
     assert [answer.status_code for answer in answers] == [404] * 4
     assert (await client.get("/outputs", headers=org_b.headers)).json()["total"] == 0
+
+
+async def test_the_orphan_scan_reports_objects_nothing_refers_to(
+    app: FastAPI, client: httpx.AsyncClient, admin_headers: dict[str, str], tmp_path: Path
+) -> None:
+    kept = (await upload(client, admin_headers, "kept.png", png_bytes(color=(7, 7, 7)))).json()
+    await settled(client, admin_headers, kept["id"])
+    stray = tmp_path / "stray.bin"
+    stray.write_bytes(b"left behind by a crash between storing and committing")
+    stray_key = content_key(hashlib.sha256(stray.read_bytes()).hexdigest())
+    await app.state.runtime.storage.put_file(stray_key, stray)
+
+    job_id = await enqueue(app, await org_of(client, admin_headers), "archive.scan_orphans")
+    done = await wait_for_job(client, admin_headers, job_id)
+
+    assert done["status"] == "succeeded"
+    assert done["result"]["keys"] == [stray_key]
+    assert done["result"]["checked"] == 4, "the image, its two thumbnails and the stray"

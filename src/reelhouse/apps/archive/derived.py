@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,19 @@ from reelhouse.apps.archive.outputs import ACTION_TASK, OutputActionRepository, 
 from reelhouse.apps.archive.profiling.registry import Profile, ProfileFailed, profile_file
 from reelhouse.apps.archive.profiling.thumbnails import make_thumbnails
 from reelhouse.apps.archive.readable import readable_copy
-from reelhouse.apps.archive.repository import AssetRepository
+from reelhouse.apps.archive.repository import (
+    CONTENT_PREFIX,
+    DELETE_CONTENT_TASK,
+    AssetRepository,
+    content_in_use,
+)
 from reelhouse.apps.archive.service import SIDECAR_TASK
 from reelhouse.platform.db import utcnow
 from reelhouse.platform.jobs.context import JobContext, JobFailed
-from reelhouse.platform.jobs.registry import task
+from reelhouse.platform.jobs.registry import periodic, task
 from reelhouse.platform.runtime import storage_from_settings
+
+ORPHAN_SCAN_TASK = "archive.scan_orphans"
 
 
 async def write_thumbnails(
@@ -136,3 +144,32 @@ def _scratch(ctx: JobContext) -> Path:
     folder = ctx.settings.data_dir / "tmp"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@task(DELETE_CONTENT_TASK, max_attempts=5, timeout=600)
+async def delete_content(ctx: JobContext) -> dict[str, Any]:
+    """Remove stored bytes nothing refers to any more. A deletion that keeps failing ends as a
+    failed job: the dead letter, listed among the blockers and retried with the job's retry."""
+    key = ctx.payload["storage_key"]
+    async with ctx.unit_of_work() as session:
+        if await content_in_use(session, key):
+            return {"kept": key, "reason": "referred to again"}
+    await storage_from_settings(ctx.settings).delete(key)
+    return {"deleted": key}
+
+
+@task(ORPHAN_SCAN_TASK, max_attempts=1, timeout=24 * 3600)
+async def scan_orphans(ctx: JobContext) -> dict[str, Any]:
+    """Report stored objects that no asset or output of any organization refers to."""
+    storage = storage_from_settings(ctx.settings)
+    orphans: list[str] = []
+    checked = 0
+    async with ctx.unit_of_work() as session:
+        async for key in storage.list_keys(CONTENT_PREFIX):
+            checked += 1
+            if not await content_in_use(session, key):
+                orphans.append(key)
+    return {"checked": checked, "orphans": len(orphans), "keys": orphans[:1000]}
+
+
+periodic(ORPHAN_SCAN_TASK, every=timedelta(hours=6), instance_wide=True)

@@ -20,7 +20,7 @@ from reelhouse.apps.archive.models import (
     OutputAction,
     OutputRole,
 )
-from reelhouse.apps.archive.repository import content_in_use, delete_content_after_commit
+from reelhouse.apps.archive.repository import content_in_use, delete_content_later
 from reelhouse.platform.auth.principal import Principal
 from reelhouse.platform.errors import InvalidInput
 from reelhouse.platform.events import Event, EventBus, Subject, publish_after_commit
@@ -138,7 +138,9 @@ class OutputService:
         )
         for key in {output.storage_key for output in old}:
             if not await content_in_use(self.session, key):
-                delete_content_after_commit(self.session, self.storage, key)
+                await delete_content_later(
+                    self.session, self.org_id, self.bus, self.jobs.dispatcher, key
+                )
 
     async def get(self, output_id: uuid.UUID) -> Output:
         return await self.outputs.get(output_id)

@@ -10,11 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelhouse.apps.archive.models import Asset, AssetTag, Output, Tag
-from reelhouse.platform.db import after_commit
+from reelhouse.platform.events import EventBus
+from reelhouse.platform.jobs.dispatch import Dispatcher
+from reelhouse.platform.jobs.service import JobService
 from reelhouse.platform.repository import Repository
-from reelhouse.platform.storage import Storage
 
 logger = logging.getLogger("reelhouse.archive")
+CONTENT_PREFIX = "sha256/"
+DELETE_CONTENT_TASK = "archive.delete_content"
 
 
 async def content_in_use(session: AsyncSession, storage_key: str) -> bool:
@@ -31,17 +34,13 @@ async def content_in_use(session: AsyncSession, storage_key: str) -> bool:
     return False
 
 
-def delete_content_after_commit(session: AsyncSession, storage: Storage, storage_key: str) -> None:
-    """Remove stored bytes once the unit of work that dropped their last reference commits."""
-
-    async def remove() -> None:
-        try:
-            await storage.delete(storage_key)
-        except Exception:
-            # The orphan scan finds what is left; the rows are already gone.
-            logger.exception("could not delete a stored object", extra={"key": storage_key})
-
-    after_commit(session, remove)
+async def delete_content_later(
+    session: AsyncSession, org_id: uuid.UUID, bus: EventBus, dispatcher: Dispatcher, key: str
+) -> None:
+    """Remove stored bytes, as a job asked for in this unit of work (so never if it rolls back);
+    the job checks again that nothing refers to them and retries a failing deletion."""
+    jobs = JobService(session, org_id, bus, dispatcher)
+    await jobs.enqueue(DELETE_CONTENT_TASK, {"storage_key": key})
 
 
 class AssetRepository(Repository[Asset]):

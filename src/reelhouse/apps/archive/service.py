@@ -16,12 +16,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelhouse.apps.archive.importing import ServerFile, sha256_of
-from reelhouse.apps.archive.models import Asset, AssetSource, AssetStatus, AssetTag, Tag
+from reelhouse.apps.archive.models import (
+    Asset,
+    AssetSource,
+    AssetStatus,
+    AssetTag,
+    OutputRole,
+    Tag,
+)
+from reelhouse.apps.archive.outputs import OutputService
 from reelhouse.apps.archive.receiving import ReceivedFile
 from reelhouse.apps.archive.repository import (
     AssetRepository,
     content_in_use,
-    delete_content_after_commit,
+    delete_content_later,
 )
 from reelhouse.platform.auth.principal import Principal
 from reelhouse.platform.events import Event, EventBus, Subject, publish_after_commit
@@ -203,10 +211,18 @@ class AssetService:
     async def delete(self, asset: Asset) -> None:
         """Remove the asset; its stored bytes go once no asset anywhere refers to them."""
         key = asset.storage_key
+        # Thumbnails and sidecars describe this asset only; datasets made from it stay.
+        outputs = OutputService(
+            self.session, self.assets.org_id, self.bus, self.storage, self.jobs.dispatcher
+        )
+        for role in (OutputRole.thumbnail, OutputRole.sidecar):
+            await outputs.drop_older(asset.id, role, keep=[])
         await self.assets.delete(asset)
         self._publish("asset.deleted", asset)
         if key is not None and not await content_in_use(self.session, key):
-            delete_content_after_commit(self.session, self.storage, key)
+            await delete_content_later(
+                self.session, self.assets.org_id, self.bus, self.jobs.dispatcher, key
+            )
 
     def _publish(self, name: str, asset: Asset) -> None:
         event = Event(

@@ -31,11 +31,16 @@ class TaskSpec:
 
 @dataclass(frozen=True)
 class PeriodicSpec:
-    """A task enqueued for every organization at each tick of an interval or a cron line."""
+    """A task enqueued for every organization at each tick of an interval or a cron line.
+
+    An ``instance_wide`` task (one that looks after what all organizations share, such as
+    stored objects) is enqueued once, owned by the instance's first organization.
+    """
 
     task: str
     every: timedelta | None = None
     cron: str | None = None
+    instance_wide: bool = False
 
     def next_after(self, moment: datetime) -> datetime:
         if self.every is not None:
@@ -70,13 +75,19 @@ def task(
     return register
 
 
-def periodic(task_name: str, *, every: timedelta | None = None, cron: str | None = None) -> None:
-    """Enqueue ``task_name`` for every organization on an interval or a cron schedule."""
+def periodic(
+    task_name: str,
+    *,
+    every: timedelta | None = None,
+    cron: str | None = None,
+    instance_wide: bool = False,
+) -> None:
+    """Enqueue ``task_name`` for every organization (or once) on an interval or cron line."""
     if (every is None) == (cron is None):
         raise ValueError("give exactly one of every= or cron=")
     if cron is not None and not croniter.is_valid(cron):
         raise ValueError(f"invalid cron line {cron!r}")
-    _periodic[task_name] = PeriodicSpec(task_name, every, cron)
+    _periodic[task_name] = PeriodicSpec(task_name, every, cron, instance_wide)
 
 
 def get_task(name: str) -> TaskSpec | None:

@@ -76,7 +76,10 @@ class PeriodicScheduler:
             if advanced.first() is None:
                 return False
             # Periodic work is per organization, so every job row keeps an owner.
-            org_ids = (await session.scalars(select(Organization.id))).all()
+            organizations = select(Organization.id).order_by(Organization.created_at)
+            if spec.instance_wide:
+                organizations = organizations.limit(1)
+            org_ids = (await session.scalars(organizations)).all()
             for org_id in org_ids:
                 jobs = JobService(session, org_id, self.event_bus, self.dispatcher)
                 await jobs.enqueue(spec.task, {"scheduled_for": due_at.isoformat()})
