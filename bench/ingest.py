@@ -15,8 +15,9 @@ timings of tens of milliseconds are noisy; ``--repetitions N``); the medians are
 Page caches are not dropped: the source is in the cache for both sides, and neither side syncs
 its copy. Before each timed step, untimed: ``sync`` (so that one side's writeback does not land
 on the other's clock), then a scratch cp of the source, deleted at once, so that both sides
-write into memory the VM has just freed (see ``settle``: on this VM's balloon, memory idle for a
-few seconds goes back to the host and costs 1-2 s per GiB to touch again).
+write into memory just freed (see ``settle``: on a VM whose balloon reports free pages, as the
+one this was written on, memory free for a few seconds goes back to the host and then costs
+1-2 s per GiB to touch again).
 Server memory: VmRSS of the server process, read from /proc every 20 ms during each upload;
 the growth is the peak over the baseline taken after a warm-up upload of 1 MiB. VmHWM (the
 kernel's exact peak, reset at the baseline where /proc/<pid>/clear_refs allows) is printed too.
@@ -30,6 +31,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -146,6 +148,12 @@ def reset_hwm(pid: int) -> bool:
     return True
 
 
+def own_cpu_seconds() -> float:
+    """User plus system CPU time of this process (the client) so far, all threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
@@ -219,6 +227,7 @@ class Upload:
     seconds: float
     asset_id: str
     server_cpu_seconds: float
+    client_cpu_seconds: float
     peak_rss_kib: int
     samples: int
 
@@ -227,7 +236,7 @@ def upload(client: httpx.Client, path: Path, sha256: str, server_pid: int) -> Up
     content_type, preamble, closing = multipart_parts(path)
     length = len(preamble) + path.stat().st_size + len(closing)
     headers = {"Content-Type": content_type, "Content-Length": str(length)}
-    cpu_before = cpu_seconds(server_pid)
+    cpu_before, client_before = cpu_seconds(server_pid), own_cpu_seconds()
     with RssSampler(server_pid) as sampler:
         started = time.perf_counter()
         response = client.post(
@@ -237,12 +246,15 @@ def upload(client: httpx.Client, path: Path, sha256: str, server_pid: int) -> Up
             timeout=UPLOAD_TIMEOUT_SECONDS,
         )
         seconds = time.perf_counter() - started
-    cpu = cpu_seconds(server_pid) - cpu_before
+    server_cpu = cpu_seconds(server_pid) - cpu_before
+    client_cpu = own_cpu_seconds() - client_before
     assert response.status_code == 201, (response.status_code, response.text)
     answer = response.json()
     assert answer["sha256"] == sha256, (answer["sha256"], sha256)
     assert answer["size"] == path.stat().st_size, answer["size"]
-    return Upload(seconds, str(answer["id"]), cpu, sampler.peak_kib, sampler.samples)
+    return Upload(
+        seconds, str(answer["id"]), server_cpu, client_cpu, sampler.peak_kib, sampler.samples
+    )
 
 
 def delete_asset(client: httpx.Client, asset_id: str) -> None:
@@ -266,7 +278,7 @@ def settle(source: Path) -> None:
     """Flush dirty pages, then copy and delete the source once (untimed) right before a step.
 
     On a VM that hands freed memory back to its host (virtio-balloon free page reporting), the
-    first touch of a page the host has taken back is slow: about 1-2 s per GiB here. Without
+    first touch of a page the host has taken back is slow: about 1-2 s per GiB on ours. Without
     this, whichever side ran first after a pause paid that for the pages it wrote, a cost that
     bare metal does not have. The scratch copy leaves as many freshly freed pages for the
     timed step, whichever side it is.
@@ -308,6 +320,7 @@ def measure_upload(
         "seconds": round(result.seconds, 3),
         "mb_per_s": mb_per_s(size, result.seconds),
         "server_cpu_s": round(result.server_cpu_seconds, 2),
+        "client_cpu_s": round(result.client_cpu_seconds, 2),
         "peak_rss_growth_mib": round((result.peak_rss_kib - baseline_kib) / 1024, 1),
         "rss_samples": result.samples,
     }

@@ -72,7 +72,9 @@ async def test_a_registered_file_is_referenced_in_place_probed_and_served(
     assert middle.content == source.read_bytes()[100:200]
     assert again.json()["duplicate"] is True
     assert again.json()["id"] == asset["id"]
-    assert not [p for p in (settings.data_dir / "objects").rglob("*") if p.is_file()]
+    stored = {p.name for p in (settings.data_dir / "objects").rglob("*") if p.is_file()}
+    assert asset["sha256"] not in stored, "registered files are referenced, not copied"
+    assert len(stored) == 2, "only its two thumbnails are stored"
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -38,6 +38,7 @@ class _FilePart:
         self.size = 0
         self.filename: str | None = None
         self.buffer = bytearray()
+        self.writing: asyncio.Future[None] | None = None
         self._header_field = b""
         self._headers: dict[bytes, bytes] = {}
         self._in_file = False
@@ -65,10 +66,8 @@ class _FilePart:
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._in_file:
-            chunk = data[start:end]
-            self.digest.update(chunk)
-            self.size += len(chunk)
-            self.buffer += chunk
+            self.size += end - start
+            self.buffer += memoryview(data)[start:end]
 
     def on_part_end(self) -> None:
         self._in_file = False
@@ -97,6 +96,7 @@ async def receive_multipart_file(
         raise InvalidInput("expected multipart/form-data with a boundary", field="file")
     descriptor, name = await asyncio.to_thread(_temp_file, directory)
     path = Path(name)
+    part: _FilePart | None = None
     try:
         with os.fdopen(descriptor, "wb") as handle:
             part = _FilePart(handle)
@@ -111,7 +111,7 @@ async def receive_multipart_file(
                 parser.finalize()
             except MultipartParseError as exc:
                 raise InvalidInput(f"malformed multipart body: {exc}", field="file") from exc
-            await _flush(part)
+            await _flush(part, last=True)
         if not part.complete:
             raise InvalidInput("the upload was cut off before its end", field="file")
         if not part.seen_file or part.filename is None:
@@ -119,6 +119,9 @@ async def receive_multipart_file(
         return ReceivedFile(path, part.filename or "upload", part.size, part.digest.hexdigest())
     except BaseException:
         # Whatever stopped the upload (a client gone, a bad body), no half file stays behind.
+        if part is not None and part.writing is not None:
+            with contextlib.suppress(BaseException):
+                await part.writing
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         raise
@@ -129,10 +132,28 @@ def _temp_file(directory: Path) -> tuple[int, str]:
     return tempfile.mkstemp(dir=directory, prefix="upload-", suffix=".part")
 
 
-async def _flush(part: _FilePart) -> None:
+async def _flush(part: _FilePart, *, last: bool = False) -> None:
+    """Hash and write the buffered block in a thread while the next one is received.
+
+    Hashing on the event loop would cost it about a second per GiB; one block in flight keeps
+    the order (the hash is sequential) and bounds memory to two blocks.
+    """
+    if part.writing is not None:
+        await part.writing
+        part.writing = None
     if part.buffer:
-        pending, part.buffer = bytes(part.buffer), bytearray()
-        await asyncio.to_thread(part.handle.write, pending)
+        block, part.buffer = part.buffer, bytearray()
+        part.writing = asyncio.ensure_future(
+            asyncio.to_thread(_hash_and_write, part.digest, part.handle, block)
+        )
+    if last and part.writing is not None:
+        await part.writing
+        part.writing = None
+
+
+def _hash_and_write(digest: Any, handle: IO[bytes], block: bytearray) -> None:
+    digest.update(block)
+    handle.write(block)
 
 
 def _callbacks(part: _FilePart) -> dict[str, object]:
