@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.exc import IntegrityError
 
 from reelhouse import __version__
-from reelhouse.apps.archive import outputs_router
+from reelhouse.apps.archive import ingest_router, outputs_router
 from reelhouse.apps.archive import router as archive_router
 from reelhouse.apps.dashboard import router as dashboard_router
 from reelhouse.platform import health, realtime
@@ -31,6 +31,7 @@ ROUTERS = (
     auth_router.router,
     jobs_router.router,
     archive_router.router,
+    ingest_router.router,
     outputs_router.router,
     dashboard_router.router,
     realtime.router,

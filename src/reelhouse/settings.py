@@ -16,6 +16,7 @@ BUILTIN_TASK_MODULES = (
     "reelhouse.platform.jobs.builtin",
     "reelhouse.apps.archive.tasks",
     "reelhouse.apps.archive.derived",
+    "reelhouse.apps.archive.ingest",
 )
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 

@@ -87,7 +87,9 @@ class AssetService:
         self.assets = AssetRepository(session, org_id)
         self.jobs = JobService(session, org_id, bus, dispatcher)
 
-    async def take_upload(self, received: ReceivedFile) -> Intake:
+    async def take_upload(
+        self, received: ReceivedFile, source: AssetSource = AssetSource.upload
+    ) -> Intake:
         """Store an uploaded file once per content; the same bytes again answer the asset held."""
         existing = await self.assets.by_sha256(received.sha256)
         if existing is not None:
@@ -102,7 +104,7 @@ class AssetService:
             name=received.filename,
             sha256=received.sha256,
             size=received.size,
-            source=AssetSource.upload,
+            source=source,
             storage_key=key,
         )
 
