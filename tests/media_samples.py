@@ -66,3 +66,13 @@ def parquet_bytes(rows: int = 100) -> bytes:
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
     return buffer.getvalue()
+
+
+def jpeg_taken_at(moment: str, make: str = "Dated Cam") -> bytes:
+    """A JPEG whose EXIF says when it was taken (``YYYY:MM:DD HH:MM:SS``)."""
+    exif = Image.Exif()
+    exif[0x010F] = make
+    exif.get_ifd(0x8769)[0x9003] = moment  # Exif IFD: DateTimeOriginal
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 16), (90, 90, 90)).save(buffer, format="JPEG", exif=exif)
+    return buffer.getvalue()

@@ -18,6 +18,7 @@ from tests.media_samples import (
     VIDEO_FPS,
     VIDEO_SECONDS,
     VIDEO_SIZE,
+    jpeg_taken_at,
     jpeg_with_exif,
     mp4_bytes,
     parquet_bytes,
@@ -363,3 +364,25 @@ async def test_reindex_all_asks_for_one_index_job_per_asset(
     assert done["status"] == "succeeded"
     assert done["result"] == {"assets": 2}
     assert index_jobs["total"] == 4
+
+
+async def test_recording_time_and_metadata_text_are_searchable(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    old = (
+        await upload(client, admin_headers, "a.jpg", jpeg_taken_at("2021:06:01 08:30:00"))
+    ).json()
+    new = (
+        await upload(client, admin_headers, "b.jpg", jpeg_taken_at("2025:01:02 10:00:00"))
+    ).json()
+    await settled(client, admin_headers, old["id"])
+    await settled(client, admin_headers, new["id"])
+
+    early = await client.get(
+        "/assets", params={"recorded_before": "2022-01-01T00:00:00Z"}, headers=admin_headers
+    )
+    by_camera = await client.get("/assets", params={"q": "dated cam"}, headers=admin_headers)
+
+    assert [a["id"] for a in early.json()["items"]] == [old["id"]]
+    assert early.json()["items"][0]["recorded_at"].startswith("2021-06-01T08:30:00")
+    assert by_camera.json()["total"] == 2

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -199,6 +199,7 @@ class AssetService:
                     Asset.name.ilike(pattern),
                     Asset.path.ilike(pattern),
                     Asset.media_type.ilike(pattern),
+                    cast(Asset.facts, Text).ilike(pattern),
                 )
             )
         if filters.tag:

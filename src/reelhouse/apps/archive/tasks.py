@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from reelhouse.apps.archive.derived import write_thumbnails
@@ -95,7 +96,31 @@ def _apply(asset: Asset, profile: Profile) -> None:
     asset.media_type = profile.media_type
     asset.duration_s = profile.duration_s
     asset.facts = profile.metadata
+    asset.recorded_at = recorded_at(profile.metadata)
     asset.indexed_at = utcnow()
+
+
+def recorded_at(facts: dict[str, Any]) -> datetime | None:
+    """When the recording was made, as the file itself says (container tag or EXIF)."""
+    tags = facts.get("tags") or {}
+    exif = facts.get("exif") or {}
+    for raw, layout in (
+        (tags.get("creation_time"), None),
+        (exif.get("DateTimeOriginal") or exif.get("DateTime"), "%Y:%m:%d %H:%M:%S"),
+    ):
+        if not isinstance(raw, str):
+            continue
+        try:
+            moment = (
+                datetime.strptime(raw, layout)
+                if layout
+                else datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            )
+        except ValueError:
+            continue
+        # EXIF times carry no zone; they are read as UTC rather than dropped.
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return None
 
 
 @task(SCAN_TASK, max_attempts=1, timeout=24 * 3600)
