@@ -95,6 +95,24 @@ def _check_range(start: int, end: int | None, chunk_size: int) -> None:
         raise ValueError(f"invalid byte range {start}-{end} or chunk size {chunk_size}")
 
 
+async def read_file(
+    path: Path, start: int = 0, end: int | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE
+) -> AsyncIterator[bytes]:
+    """Bytes ``start``..``end`` (inclusive; ``None``: to the end) of a file, off the loop."""
+    handle: IO[bytes] = await asyncio.to_thread(path.open, "rb")
+    try:
+        await asyncio.to_thread(handle.seek, start)
+        remaining = sys.maxsize if end is None else end - start + 1
+        while remaining > 0:
+            chunk = await asyncio.to_thread(handle.read, min(chunk_size, remaining))
+            if not chunk:
+                return
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        handle.close()
+
+
 class LocalStorage:
     """Objects as files under ``root``; every write lands in its final place atomically."""
 
@@ -133,18 +151,8 @@ class LocalStorage:
         self, key: str, start: int = 0, end: int | None = None, chunk_size: int = DEFAULT_CHUNK_SIZE
     ) -> AsyncIterator[bytes]:
         _check_range(start, end, chunk_size)
-        handle: IO[bytes] = await asyncio.to_thread(self.local_path(key).open, "rb")
-        try:
-            await asyncio.to_thread(handle.seek, start)
-            remaining = sys.maxsize if end is None else end - start + 1
-            while remaining > 0:
-                chunk = await asyncio.to_thread(handle.read, min(chunk_size, remaining))
-                if not chunk:
-                    return
-                remaining -= len(chunk)
-                yield chunk
-        finally:
-            handle.close()
+        async for chunk in read_file(self.local_path(key), start, end, chunk_size):
+            yield chunk
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self.local_path(key).unlink, missing_ok=True)

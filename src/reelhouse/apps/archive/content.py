@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from reelhouse.platform.errors import ReelhouseError
 
@@ -46,21 +43,3 @@ def byte_range(header: str | None, size: int) -> ByteSpan:
     if start >= size or end < start:
         raise RangeNotSatisfiable(f"range {header!r} is outside the {size} bytes", size=size)
     return ByteSpan(start, end, partial=True)
-
-
-async def read_file_span(
-    path: Path, start: int, end: int, chunk_size: int = 1024 * 1024
-) -> AsyncIterator[bytes]:
-    """Bytes ``start``..``end`` (inclusive) of a server file, read in chunks off the loop."""
-    handle = await asyncio.to_thread(path.open, "rb")
-    try:
-        await asyncio.to_thread(handle.seek, start)
-        remaining = end - start + 1
-        while remaining > 0:
-            chunk = await asyncio.to_thread(handle.read, min(chunk_size, remaining))
-            if not chunk:
-                return
-            remaining -= len(chunk)
-            yield chunk
-    finally:
-        await asyncio.to_thread(handle.close)

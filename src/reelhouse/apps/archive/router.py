@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
-from reelhouse.apps.archive.content import byte_range, read_file_span
+from reelhouse.apps.archive.content import byte_range
 from reelhouse.apps.archive.importing import ImportRoots, parse_roots
 from reelhouse.apps.archive.models import Asset, AssetStatus
 from reelhouse.apps.archive.probing import ProbeResult, probe_at
@@ -46,6 +46,7 @@ from reelhouse.platform.errors import (
 )
 from reelhouse.platform.jobs.schemas import JobRead
 from reelhouse.platform.pagination import Page, TimeRange
+from reelhouse.platform.storage import read_file
 
 router = APIRouter(tags=["archive"])
 
@@ -261,7 +262,7 @@ async def read_content(
     chunks = (
         storage.read(asset.storage_key, span.start, span.end)
         if asset.storage_key is not None
-        else read_file_span(Path(str(asset.path)), span.start, span.end)
+        else read_file(Path(str(asset.path)), span.start, span.end)
     )
     return StreamingResponse(
         chunks,
