@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import update
 
 from reelhouse.app import create_app
+from reelhouse.apps.archive.models import Asset, AssetStatus
+from reelhouse.platform.db import unit_of_work
+from reelhouse.platform.jobs.models import Job, JobStatus
 from reelhouse.settings import Settings
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, create_organization, create_user, login
-from tests.jobs_helpers import wait_for_job
+from tests.jobs_helpers import enqueue, org_of, wait_for_job
 from tests.media_samples import (
     VIDEO_FPS,
     VIDEO_SECONDS,
@@ -386,3 +392,31 @@ async def test_recording_time_and_metadata_text_are_searchable(
     assert [a["id"] for a in early.json()["items"]] == [old["id"]]
     assert early.json()["items"][0]["recorded_at"].startswith("2021-06-01T08:30:00")
     assert by_camera.json()["total"] == 2
+
+
+async def test_an_asset_whose_index_job_died_does_not_stay_indexing(
+    app: Any, client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    uploaded = (await upload(client, admin_headers, "lost.png", png_bytes(color=(8, 8, 8)))).json()
+    await settled(client, admin_headers, uploaded["id"])
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    async with unit_of_work(app.state.runtime.session_factory) as session:
+        # As the sweeper leaves things when a worker dies on the job's last attempt.
+        await session.execute(
+            update(Asset)
+            .where(Asset.id == uuid.UUID(uploaded["id"]))
+            .values(status=AssetStatus.indexing, updated_at=long_ago)
+        )
+        await session.execute(
+            update(Job)
+            .where(Job.id == uuid.UUID(uploaded["index_job_id"]))
+            .values(status=JobStatus.failed, error_message="the worker stopped sending heartbeats")
+        )
+
+    job_id = await enqueue(app, await org_of(client, admin_headers), "archive.reconcile_indexing")
+    done = await wait_for_job(client, admin_headers, job_id)
+    asset = (await client.get(f"/assets/{uploaded['id']}", headers=admin_headers)).json()
+
+    assert done["result"] == {"failed": 1}
+    assert asset["status"] == "failed"
+    assert "heartbeats" in asset["error"]

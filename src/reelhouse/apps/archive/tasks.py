@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from reelhouse.apps.archive.derived import write_thumbnails
@@ -24,10 +24,15 @@ from reelhouse.platform.db import utcnow
 from reelhouse.platform.errors import ReelhouseError
 from reelhouse.platform.events import Event, Subject
 from reelhouse.platform.jobs.context import JobContext, JobFailed
-from reelhouse.platform.jobs.registry import task
+from reelhouse.platform.jobs.models import Job
+from reelhouse.platform.jobs.registry import periodic, task
+from reelhouse.platform.jobs.service import JobRepository
 from reelhouse.platform.runtime import storage_from_settings
 
 REINDEX_BATCH = 200
+RECONCILE_TASK = "archive.reconcile_indexing"
+# Longer than the heartbeat's staleness, so a job the sweeper is about to requeue is left be.
+RECONCILE_GRACE = timedelta(minutes=2)
 
 
 @task(INDEX_TASK, max_attempts=3, timeout=3600)
@@ -168,3 +173,44 @@ async def reindex_all(ctx: JobContext) -> dict[str, int]:
                     await assets.request_index(asset)
         await ctx.progress(min(start + REINDEX_BATCH, len(ids)) / max(len(ids), 1))
     return {"assets": len(ids)}
+
+
+@task(RECONCILE_TASK, max_attempts=1, timeout=600)
+async def reconcile_indexing(ctx: JobContext) -> dict[str, int]:
+    """Fail assets left pending or indexing whose index job ended without finishing them (its
+    worker died on the last attempt, say), so no asset waits forever."""
+    settled_before = utcnow() - RECONCILE_GRACE
+    failed = 0
+    async with ctx.unit_of_work() as session:
+        assets = AssetRepository(session, ctx.org_id)
+        jobs = JobRepository(session, ctx.org_id)
+        waiting = await assets.list(
+            assets.select().where(
+                Asset.status.in_((AssetStatus.pending, AssetStatus.indexing)),
+                Asset.updated_at < settled_before,
+            )
+        )
+        for asset in waiting:
+            latest = (
+                await jobs.list(
+                    jobs.select()
+                    .where(
+                        Job.type == INDEX_TASK,
+                        Job.subject_kind == "asset",
+                        Job.subject_id == asset.id,
+                    )
+                    .order_by(Job.created_at.desc())
+                    .limit(1)
+                )
+            )[:1]
+            if latest and not latest[0].status.is_final:
+                continue
+            ended = latest[0] if latest else None
+            why = "no index job" if ended is None else f"its index job {ended.status.value}"
+            detail = "" if ended is None or not ended.error_message else f": {ended.error_message}"
+            asset.status, asset.error = AssetStatus.failed, f"indexing stopped ({why}){detail}"
+            failed += 1
+    return {"failed": failed}
+
+
+periodic(RECONCILE_TASK, every=timedelta(minutes=5))
