@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, event
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, Uuid, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -62,6 +63,14 @@ class Base(DeclarativeBase):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def enum_column(enum_type: type[enum.StrEnum]) -> Enum:
+    """A string-enum column stored by value as plain text, the same on SQLite and PostgreSQL
+    (no native enum type, so adding a value needs no ALTER TYPE)."""
+    return Enum(
+        enum_type, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 def create_engine(database_url: str, *, pre_ping: bool = True) -> AsyncEngine:

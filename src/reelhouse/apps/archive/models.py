@@ -7,9 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from reelhouse.platform.db import enum_column
 from reelhouse.platform.repository import OrgOwned
 
 
@@ -27,12 +28,6 @@ class AssetSource(enum.StrEnum):
     scan = "scan"
 
 
-def _enum_column(enum_type: type[enum.StrEnum]) -> Any:
-    return Enum(
-        enum_type, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
-    )
-
-
 class Asset(OrgOwned):
     """A file: stored content-addressed, or a server file referenced in place (registered)."""
 
@@ -46,14 +41,14 @@ class Asset(OrgOwned):
     name: Mapped[str] = mapped_column(String(500))
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
-    source: Mapped[AssetSource] = mapped_column(_enum_column(AssetSource))
+    source: Mapped[AssetSource] = mapped_column(enum_column(AssetSource))
     # Exactly one of the two: where the stored bytes are, or the server path referenced in place.
     storage_key: Mapped[str | None] = mapped_column(String(200), index=True)
     path: Mapped[str | None] = mapped_column(Text)
     path_mtime: Mapped[datetime | None]
     media_type: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32), default="other")
-    status: Mapped[AssetStatus] = mapped_column(_enum_column(AssetStatus))
+    status: Mapped[AssetStatus] = mapped_column(enum_column(AssetStatus))
     error: Mapped[str | None] = mapped_column(Text)
     duration_s: Mapped[float | None]
     # When the recording itself began (robot logs, media with a creation time), not the upload.
@@ -95,7 +90,7 @@ class Upload(OrgOwned):
     size: Mapped[int] = mapped_column(BigInteger)
     # What the client says the content hashes to, checked at commit when given.
     expected_sha256: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[UploadStatus] = mapped_column(_enum_column(UploadStatus))
+    status: Mapped[UploadStatus] = mapped_column(enum_column(UploadStatus))
     # Received byte ranges, merged: [[start, end_inclusive], ...].
     received: Mapped[list[list[int]]] = mapped_column(JSON, default=list)
     staging_key: Mapped[str] = mapped_column(String(200))
@@ -126,14 +121,14 @@ class Output(OrgOwned):
     __tablename__ = "outputs"
     __table_args__ = (Index("ix_outputs_org_role", "org_id", "role"),)
 
-    role: Mapped[OutputRole] = mapped_column(_enum_column(OutputRole))
+    role: Mapped[OutputRole] = mapped_column(enum_column(OutputRole))
     format: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(500))
     media_type: Mapped[str] = mapped_column(String(200))
     storage_key: Mapped[str] = mapped_column(String(200), index=True)
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
-    availability: Mapped[Availability] = mapped_column(_enum_column(Availability))
+    availability: Mapped[Availability] = mapped_column(enum_column(Availability))
     asset_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("assets.id", ondelete="SET NULL"), index=True
     )

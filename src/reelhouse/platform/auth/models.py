@@ -6,10 +6,10 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reelhouse.platform.db import Base
+from reelhouse.platform.db import Base, enum_column
 from reelhouse.platform.repository import OrgOwned
 
 
@@ -25,12 +25,6 @@ class Role(enum.StrEnum):
         return order.index(self) >= order.index(required)
 
 
-def _role_column() -> Mapped[Role]:
-    return mapped_column(
-        Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
-    )
-
-
 class Organization(Base):
     __tablename__ = "organizations"
 
@@ -43,7 +37,7 @@ class User(OrgOwned):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     full_name: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = _role_column()
+    role: Mapped[Role] = mapped_column(enum_column(Role))
     is_active: Mapped[bool] = mapped_column(default=True)
     # The instance administrator creates organizations; every other power stops at the org.
     is_instance_admin: Mapped[bool] = mapped_column(default=False)
@@ -58,7 +52,7 @@ class ApiKey(OrgOwned):
     name: Mapped[str] = mapped_column(String(200))
     prefix: Mapped[str] = mapped_column(String(16), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    role: Mapped[Role] = _role_column()
+    role: Mapped[Role] = mapped_column(enum_column(Role))
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )

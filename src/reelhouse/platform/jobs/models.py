@@ -7,10 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, Index, String, Text
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from reelhouse.platform.db import Base, utcnow
+from reelhouse.platform.db import Base, enum_column, utcnow
 from reelhouse.platform.repository import OrgOwned
 
 
@@ -42,12 +42,6 @@ class JobPriority(enum.StrEnum):
         return {JobPriority.high: 0, JobPriority.default: 1, JobPriority.low: 2}[self]
 
 
-def _enum_column(enum_type: type[enum.StrEnum]) -> Any:
-    return Enum(
-        enum_type, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
-    )
-
-
 class Job(OrgOwned):
     __tablename__ = "jobs"
     __table_args__ = (
@@ -56,8 +50,8 @@ class Job(OrgOwned):
     )
 
     type: Mapped[str] = mapped_column(String(100), index=True)
-    status: Mapped[JobStatus] = mapped_column(_enum_column(JobStatus), default=JobStatus.queued)
-    priority: Mapped[JobPriority] = mapped_column(_enum_column(JobPriority))
+    status: Mapped[JobStatus] = mapped_column(enum_column(JobStatus), default=JobStatus.queued)
+    priority: Mapped[JobPriority] = mapped_column(enum_column(JobPriority))
     priority_rank: Mapped[int]
     progress: Mapped[float] = mapped_column(default=0.0)
     progress_message: Mapped[str | None] = mapped_column(String(500))
