@@ -135,6 +135,8 @@ class LocalStorage:
                 raise
             _copy_atomically(source, destination)
             source.unlink()
+        # The caller made the bytes durable; a crash must not lose the name that finds them.
+        _sync_directory(destination.parent)
 
     async def exists(self, key: str) -> bool:
         return await self.size(key) is not None
@@ -188,12 +190,22 @@ class LocalStorage:
                     yield key
 
 
+def _sync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def _copy_atomically(source: Path, destination: Path) -> None:
     # A reader of ``destination`` sees the whole file or none: copy beside it, then rename.
     descriptor, temporary = tempfile.mkstemp(dir=destination.parent, prefix=TEMP_PREFIX)
     try:
         with open(descriptor, "wb") as target, source.open("rb") as origin:
             shutil.copyfileobj(origin, target, DEFAULT_CHUNK_SIZE)
+            target.flush()
+            os.fsync(target.fileno())
         os.replace(temporary, destination)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

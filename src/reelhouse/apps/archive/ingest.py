@@ -358,8 +358,15 @@ async def _write_at(
         await asyncio.to_thread(handle.write, bytes(pending))
         written += len(pending)
     finally:
-        await asyncio.to_thread(handle.close)
+        # Ranges are recorded as received once this returns: they must survive a crash.
+        await asyncio.to_thread(_sync_and_close, handle)
     return written, overran
+
+
+def _sync_and_close(handle: IO[bytes]) -> None:
+    with handle:
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 @task(EXPIRE_TASK, max_attempts=1)

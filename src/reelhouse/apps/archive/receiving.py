@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import os
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from reelhouse.platform.errors import InvalidInput, ReelhouseError
+from reelhouse.platform.filewriter import HashingFileWriter
 
 WRITE_BUFFER_BYTES = 4 * 1024 * 1024
 FILE_FIELD = "file"
@@ -32,13 +31,11 @@ class ReceivedFile:
 class _FilePart:
     """Collects the ``file`` field of a multipart body into a temp file and a running hash."""
 
-    def __init__(self, handle: IO[bytes]) -> None:
-        self.handle = handle
-        self.digest = hashlib.sha256()
+    def __init__(self) -> None:
         self.size = 0
         self.filename: str | None = None
-        self.buffer = bytearray()
-        self.writing: asyncio.Future[None] | None = None
+        self.pieces: list[bytes | memoryview] = []
+        self.pending_bytes = 0
         self._header_field = b""
         self._headers: dict[bytes, bytes] = {}
         self._in_file = False
@@ -65,15 +62,23 @@ class _FilePart:
         self._headers = {}
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._in_file:
+        if self._in_file and end > start:
             self.size += end - start
-            self.buffer += memoryview(data)[start:end]
+            self.pending_bytes += end - start
+            # A reference, not a copy: the chunk is immutable and the sink writes it as it is.
+            self.pieces.append(
+                data if start == 0 and end == len(data) else memoryview(data)[start:end]
+            )
 
     def on_part_end(self) -> None:
         self._in_file = False
 
     def on_end(self) -> None:
         self.complete = True
+
+    def take_pieces(self) -> list[bytes | memoryview]:
+        pieces, self.pieces, self.pending_bytes = self.pieces, [], 0
+        return pieces
 
 
 class TooLarge(ReelhouseError):
@@ -96,32 +101,30 @@ async def receive_multipart_file(
         raise InvalidInput("expected multipart/form-data with a boundary", field="file")
     descriptor, name = await asyncio.to_thread(_temp_file, directory)
     path = Path(name)
-    part: _FilePart | None = None
+    writer = HashingFileWriter(descriptor)
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            part = _FilePart(handle)
-            parser = MultipartParser(boundary, callbacks=_callbacks(part))  # type: ignore[arg-type]
-            try:
-                async for chunk in body:
-                    parser.write(chunk)
-                    if max_bytes is not None and part.size > max_bytes:
-                        raise TooLarge(f"more than {max_bytes} bytes. {too_large_hint}".strip())
-                    if len(part.buffer) >= WRITE_BUFFER_BYTES:
-                        await _flush(part)
-                parser.finalize()
-            except MultipartParseError as exc:
-                raise InvalidInput(f"malformed multipart body: {exc}", field="file") from exc
-            await _flush(part, last=True)
+        part = _FilePart()
+        parser = MultipartParser(boundary, callbacks=_callbacks(part))  # type: ignore[arg-type]
+        try:
+            async for chunk in body:
+                parser.write(chunk)
+                if max_bytes is not None and part.size > max_bytes:
+                    raise TooLarge(f"more than {max_bytes} bytes. {too_large_hint}".strip())
+                if part.pending_bytes >= WRITE_BUFFER_BYTES:
+                    await writer.write(part.take_pieces())
+            parser.finalize()
+        except MultipartParseError as exc:
+            raise InvalidInput(f"malformed multipart body: {exc}", field="file") from exc
+        await writer.write(part.take_pieces())
+        sha256 = await writer.finish()
         if not part.complete:
             raise InvalidInput("the upload was cut off before its end", field="file")
         if not part.seen_file or part.filename is None:
             raise InvalidInput("the form has no field named 'file'", field="file")
-        return ReceivedFile(path, part.filename or "upload", part.size, part.digest.hexdigest())
+        return ReceivedFile(path, part.filename, part.size, sha256)
     except BaseException:
         # Whatever stopped the upload (a client gone, a bad body), no half file stays behind.
-        if part is not None and part.writing is not None:
-            with contextlib.suppress(BaseException):
-                await part.writing
+        await writer.abandon()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         raise
@@ -130,30 +133,6 @@ async def receive_multipart_file(
 def _temp_file(directory: Path) -> tuple[int, str]:
     directory.mkdir(parents=True, exist_ok=True)
     return tempfile.mkstemp(dir=directory, prefix="upload-", suffix=".part")
-
-
-async def _flush(part: _FilePart, *, last: bool = False) -> None:
-    """Hash and write the buffered block in a thread while the next one is received.
-
-    Hashing on the event loop would cost it about a second per GiB; one block in flight keeps
-    the order (the hash is sequential) and bounds memory to two blocks.
-    """
-    if part.writing is not None:
-        await part.writing
-        part.writing = None
-    if part.buffer:
-        block, part.buffer = part.buffer, bytearray()
-        part.writing = asyncio.ensure_future(
-            asyncio.to_thread(_hash_and_write, part.digest, part.handle, block)
-        )
-    if last and part.writing is not None:
-        await part.writing
-        part.writing = None
-
-
-def _hash_and_write(digest: Any, handle: IO[bytes], block: bytearray) -> None:
-    digest.update(block)
-    handle.write(block)
 
 
 def _callbacks(part: _FilePart) -> dict[str, object]:
