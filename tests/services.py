@@ -1,9 +1,12 @@
-"""The real services the suite talks to, and what to do when one is absent."""
+"""The real services and programs the suite uses, and what to do when one is absent."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import socket
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 import pytest
@@ -25,11 +28,25 @@ def is_reachable(url: str) -> bool:
 
 def require_service(name: str, url: str) -> None:
     """Skip a test whose service is absent, naming it; under CI=true, fail instead."""
-    if is_reachable(url):
-        return
-    message = f"{name} is not reachable at {url}"
+    if not is_reachable(url):
+        absent(f"{name} is not reachable at {url}", "services must be up")
+
+
+def require_program(name: str, package: str) -> None:
+    """Skip a test whose program is not installed, naming it; under CI=true, fail instead."""
+    if shutil.which(name) is None:
+        absent(f"{name} is not installed (apt-get install {package})", "programs must be installed")
+
+
+def require_module(name: str, package: str) -> None:
+    """Skip a test whose Python module cannot be imported; under CI=true, fail instead."""
+    if importlib.util.find_spec(name) is None:
+        absent(f"{name} is not installed (apt-get install {package})", "modules must be installed")
+
+
+def absent(message: str, ci_rule: str) -> NoReturn:
     if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message} (CI=true: services must be up)")
+        pytest.fail(f"{message} (CI=true: {ci_rule})")
     pytest.skip(message)
 
 

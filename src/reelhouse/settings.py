@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     )
     probe_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
     desktop: bool = Field(default=False, description="A desktop install (native dialogs).")
+    dialog_timeout_seconds: float = Field(
+        default=300, gt=0, description="How long a native file dialog waits for an answer."
+    )
     storage_backend: Literal["local", "s3"] = "local"
     s3_bucket: str | None = None
     s3_region: str | None = None

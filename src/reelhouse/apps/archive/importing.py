@@ -13,6 +13,7 @@ from pathlib import Path
 from reelhouse.platform.errors import Forbidden, InvalidInput, NotFound
 
 HASH_CHUNK_BYTES = 4 * 1024 * 1024
+NO_ROOTS = "no import roots are configured (REELHOUSE_IMPORT_ROOTS)"
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,17 @@ class ImportRoots:
     def __init__(self, roots: Sequence[Path]) -> None:
         self.roots = [root.resolve() for root in roots]
 
+    def first(self) -> Path:
+        """The first root (where a file dialog opens); ``Forbidden`` when none is configured."""
+        if not self.roots:
+            raise Forbidden(NO_ROOTS, field="path")
+        return self.roots[0]
+
     def resolve(self, raw: str) -> Path:
         """The real path of ``raw`` if it lies below a root; ``..`` and symlinks are followed
         first, so neither can lead out. Anything else is ``Forbidden``."""
         if not self.roots:
-            raise Forbidden("no import roots are configured (REELHOUSE_IMPORT_ROOTS)", field="path")
+            raise Forbidden(NO_ROOTS, field="path")
         if "\x00" in raw or not raw.strip():
             raise InvalidInput("not a usable path", field="path")
         candidate = Path(raw)

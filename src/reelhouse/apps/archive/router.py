@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from reelhouse.apps.archive.content import byte_range
+from reelhouse.apps.archive.file_dialog import (
+    DialogTimedOut,
+    DialogUnavailable,
+    Picked,
+    pick_files,
+)
 from reelhouse.apps.archive.importing import ImportRoots, parse_roots
 from reelhouse.apps.archive.models import Asset, AssetStatus
 from reelhouse.apps.archive.probing import ProbeResult, probe_at
@@ -19,6 +26,7 @@ from reelhouse.apps.archive.receiving import TooLarge, receive_multipart_file
 from reelhouse.apps.archive.schemas import (
     AssetRead,
     AssetUploaded,
+    DialogRegistered,
     RegisterRequest,
     ScanRequest,
     TagCreate,
@@ -49,6 +57,7 @@ from reelhouse.platform.pagination import Page, TimeRange
 from reelhouse.platform.storage import read_file
 
 router = APIRouter(tags=["archive"])
+T = TypeVar("T")
 
 
 def get_asset_service(
@@ -97,12 +106,16 @@ async def upload_asset(
     return _intake_response(await _read(intake.asset, assets), intake)
 
 
-def _intake_response(read: AssetRead, intake: Intake) -> JSONResponse:
-    body = AssetUploaded(
+def _uploaded(read: AssetRead, intake: Intake) -> AssetUploaded:
+    return AssetUploaded(
         **read.model_dump(),
         duplicate=intake.duplicate,
         index_job_id=None if intake.index_job is None else intake.index_job.id,
     )
+
+
+def _intake_response(read: AssetRead, intake: Intake) -> JSONResponse:
+    body = _uploaded(read, intake)
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if intake.duplicate else 201)
 
 
@@ -170,15 +183,57 @@ async def probe_file(
         await asyncio.to_thread(received.path.unlink, True)
 
 
-@router.post("/assets/register-dialog", responses=errors(NotImplementedHere))
-async def register_from_dialog(runtime: RuntimeDep, _member: MemberPrincipal) -> None:
-    """A native file dialog: only on a desktop install."""
-    raise NotImplementedHere(
-        "native file dialogs open only on a desktop install (REELHOUSE_DESKTOP=1); "
-        "use POST /api/v1/assets/register with a server path instead"
-        if not runtime.settings.desktop
-        else "this desktop install has no dialog toolkit; register by path instead"
-    )
+@router.post(
+    "/assets/register-dialog",
+    responses=errors(
+        Forbidden, NotFound, InvalidInput, NotImplementedHere, DialogUnavailable, DialogTimedOut
+    ),
+)
+async def register_from_dialog(
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    roots: ImportRootsDep,
+    assets: AssetServiceDep,
+    _member: MemberPrincipal,
+) -> DialogRegistered:
+    """Open a native file dialog on a desktop install (``REELHOUSE_DESKTOP=1``) and register
+    each chosen file as ``POST /assets/register`` does."""
+    settings = runtime.settings
+    if not settings.desktop:
+        raise NotImplementedHere(
+            "native file dialogs open only on a desktop install (REELHOUSE_DESKTOP=1); "
+            "use POST /api/v1/assets/register with a server path instead"
+        )
+    folder = roots.first()
+    # The dialog may stay open for minutes: end the authentication's transaction so that no
+    # connection (nor snapshot) is held while a person picks.
+    await session.commit()
+    dialog = pick_files(folder, settings.dialog_timeout_seconds)
+    picked = await _unless_client_leaves(request, dialog, gone=Picked([]))
+    # Every pick is checked before any is registered, so a refused one registers nothing.
+    files = [roots.regular_file(path) for path in picked.paths]
+    intakes = [await assets.register(file) for file in files]
+    items = [_uploaded(await _read(intake.asset, assets), intake) for intake in intakes]
+    return DialogRegistered(items=items, cancelled=picked.cancelled)
+
+
+async def _unless_client_leaves(request: Request, work: Coroutine[Any, Any, T], *, gone: T) -> T:
+    """``work``'s answer; ``gone`` when the client disconnects first (``work`` is cancelled)."""
+
+    async def disconnected() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    working, watching = asyncio.ensure_future(work), asyncio.ensure_future(disconnected())
+    try:
+        await asyncio.wait((working, watching), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        working.cancel()
+        watching.cancel()
+        # Wait for the cancelled work to clean up (a dialog's child is killed) before answering.
+        await asyncio.wait((working, watching))
+    return gone if working.cancelled() else working.result()
 
 
 @router.get("/assets")

@@ -76,6 +76,13 @@ class AssetUploaded(AssetRead):
     index_job_id: uuid.UUID | None
 
 
+class DialogRegistered(BaseModel):
+    """The files chosen in a native dialog, registered in the order chosen."""
+
+    items: list[AssetUploaded]
+    cancelled: bool
+
+
 class RegisterRequest(BaseModel):
     path: str = Field(min_length=1, max_length=4096, description="Absolute path on the server")
 
