@@ -75,7 +75,7 @@ class LocalExecutor:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
     async def _claim(self, free: int) -> int:
-        async with self.runner.statement() as db:
+        async with self.runner.claiming() as db:
             jobs = await store.claim_next(db, self.runner.worker_id, free)
         for job in jobs:
             self.runner.spawn(job).add_done_callback(lambda _task: self._wake.set())

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from reelhouse.platform.db import create_engine, unit_of_work, utcnow
 from reelhouse.platform.events import EventBus
 from reelhouse.platform.jobs import store
-from reelhouse.platform.jobs.batching import TransactionBatcher
+from reelhouse.platform.jobs.batching import HeldConnection, TransactionBatcher
 from reelhouse.platform.jobs.context import JobCancelled, JobContext, JobFailed, JobLost
 from reelhouse.platform.jobs.dispatch import Delivery, Dispatcher
 from reelhouse.platform.jobs.models import JobStatus
@@ -79,24 +79,27 @@ class JobRunner:
         # SQLite takes one writer at a time and makes the others sleep-poll for the lock; in one
         # process, queueing our own job writes behind an asyncio lock avoids those sleeps.
         self._write_lock = asyncio.Lock() if settings.is_sqlite else None
+        # Claims and ends are single guarded statements: autocommit, on connections kept open.
+        self._claiming = HeldConnection(self._autocommit, write_lock=self._write_lock)
+        self._ending = HeldConnection(self._autocommit, write_lock=self._write_lock)
         self._endings = TransactionBatcher[_Ending, bool](
-            "job-ends", self.connection, self._write_ends
+            "job-ends", self._ending.use, self._write_ends
         )
         self._claims = TransactionBatcher[uuid.UUID, ClaimedJob | None](
-            "job-claims", self.statement, self._write_claims
+            "job-claims", self._claiming.use, self._write_claims
         )
 
     @property
     def running_count(self) -> int:
         return len(self._running)
 
-    def connection(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        """A transaction for the job machinery's own writes, on a plain connection."""
-        return self._locked(self._engine.begin())
-
     def statement(self) -> AbstractAsyncContextManager[AsyncConnection]:
         """A connection for one guarded statement, in autocommit: no BEGIN and COMMIT trips."""
         return self._locked(self._autocommit.connect())
+
+    def claiming(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """The autocommit connection kept for claims, the hot path of a busy pool."""
+        return self._claiming.use()
 
     @contextlib.asynccontextmanager
     async def _locked(
@@ -123,6 +126,8 @@ class JobRunner:
             )
         await self._claims.stop()
         await self._endings.stop()
+        await self._claiming.close()
+        await self._ending.close()
         await self._heartbeat.stop()
         if self._process_pool is not None:
             self._process_pool.shutdown(wait=False, cancel_futures=True)
@@ -225,8 +230,14 @@ class JobRunner:
         await self._publish(job, f"job.{status.value}", **details)
 
     async def _write_ends(self, db: AsyncConnection, ends: Sequence[_Ending]) -> list[bool]:
+        # Successes, nearly all ends of a busy worker, share their statements.
+        successes = [(end.job, end.result) for end in ends if end.status == JobStatus.succeeded]
+        shared = len(successes) > 1
+        still_ours = await store.finish_succeeded(db, self.worker_id, successes) if shared else ()
         return [
-            await store.finish(
+            end.job.id in still_ours
+            if shared and end.status == JobStatus.succeeded
+            else await store.finish(
                 db, end.job, self.worker_id, end.status, result=end.result, error=end.error
             )
             for end in ends

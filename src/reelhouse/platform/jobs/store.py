@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, String, Text, bindparam, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    String,
+    Text,
+    bindparam,
+    func,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from reelhouse.platform.db import utcnow
@@ -247,6 +257,63 @@ async def finish(
     }
     outcome = await db.execute(_FINISH, parameters)
     return outcome.first() is not None
+
+
+# Built once, like _FINISH: a busy worker ends its successes together through these two.
+_RESULT_HELD = (
+    update(Job)
+    .where(
+        Job.id == bindparam("p_job_id"),
+        Job.status == JobStatus.running,
+        Job.worker_id == bindparam("p_worker_id"),
+        Job.attempts == bindparam("p_attempt"),
+    )
+    .values(result=bindparam("p_result", type_=Job.__table__.c.result.type))
+    .execution_options(synchronize_session=False)
+)
+_SUCCEED_HELD = (
+    update(Job)
+    .where(
+        Job.status == JobStatus.running,
+        Job.worker_id == bindparam("p_worker_id", type_=String()),
+        tuple_(Job.id, Job.attempts).in_(bindparam("p_held", expanding=True)),
+    )
+    .values(
+        status=JobStatus.succeeded,
+        finished_at=bindparam("p_now", type_=Job.__table__.c.finished_at.type),
+        updated_at=bindparam("p_now", type_=Job.__table__.c.updated_at.type),
+        progress=1.0,
+        error_type=None,
+        error_message=None,
+        error_traceback=None,
+    )
+    .returning(Job.id)
+    .execution_options(synchronize_session=False)
+)
+
+
+async def finish_succeeded(
+    db: Database, worker_id: str, ends: Sequence[tuple[ClaimedJob, Any]]
+) -> set[uuid.UUID]:
+    """End many jobs we hold as succeeded, each with its result; answers the ids that were
+    still ours (the others were taken from us, and neither statement touches them)."""
+    if not ends:
+        return set()
+    results = [
+        {"p_job_id": job.id, "p_worker_id": worker_id, "p_attempt": job.attempt, "p_result": result}
+        for job, result in ends
+        if result is not None
+    ]
+    if results:
+        # Results first, status second: a reader may see a running job with its result, never
+        # a succeeded one without it.
+        await db.execute(_RESULT_HELD, results)
+    parameters = {
+        "p_worker_id": worker_id,
+        "p_held": [(job.id, job.attempt) for job, _result in ends],
+        "p_now": utcnow(),
+    }
+    return set((await db.execute(_SUCCEED_HELD, parameters)).scalars())
 
 
 async def retry_later(

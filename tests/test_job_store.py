@@ -1,0 +1,69 @@
+"""The executors' statements on a real database: many jobs ended at once, each guarded."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from sqlalchemy import select, update
+
+from reelhouse.app import create_app
+from reelhouse.platform.db import create_engine, create_session_factory, unit_of_work
+from reelhouse.platform.jobs import store
+from reelhouse.platform.jobs.models import Job, JobStatus
+from reelhouse.settings import Settings
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login
+from tests.jobs_helpers import enqueue, org_of
+
+
+async def test_successes_ended_together_spare_a_job_taken_meanwhile(
+    settings: Settings, counter: str
+) -> None:
+    idle = create_app(settings.model_copy(update={"job_workers": 0}))
+    async with idle.router.lifespan_context(idle):
+        transport = httpx.ASGITransport(app=idle)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
+            org_id = await org_of(http, await login(http, ADMIN_EMAIL, ADMIN_PASSWORD))
+            job_ids = [
+                uuid.UUID(await enqueue(idle, org_id, "tests.count", counter=counter))
+                for _ in range(4)
+            ]
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with engine.begin() as db:
+            claimed = await store.claim(db, job_ids, "worker-a")
+            assert set(claimed) == set(job_ids)
+            # The sweeper gave the third job to another worker, which is running it now.
+            taken = job_ids[2]
+            await db.execute(
+                update(Job)
+                .where(Job.id == taken)
+                .values(worker_id="worker-b", attempts=Job.attempts + 1)
+            )
+        results = [{"n": 0}, None, {"n": 2}, {"nested": {"list": [1, 2]}}]
+        async with engine.begin() as db:
+            ended = await store.finish_succeeded(
+                db,
+                "worker-a",
+                [
+                    (claimed[job_id], result)
+                    for job_id, result in zip(job_ids, results, strict=True)
+                ],
+            )
+        assert ended == set(job_ids) - {taken}
+        async with unit_of_work(create_session_factory(engine)) as session:
+            rows = {
+                job.id: job
+                for job in (await session.execute(select(Job).where(Job.id.in_(job_ids)))).scalars()
+            }
+    finally:
+        await engine.dispose()
+    for job_id, result in zip(job_ids, results, strict=True):
+        row = rows[job_id]
+        if job_id == taken:
+            assert (row.status, row.worker_id, row.result) == (JobStatus.running, "worker-b", None)
+            continue
+        assert row.status == JobStatus.succeeded
+        assert row.result == result
+        assert row.progress == 1.0
+        assert row.finished_at is not None
