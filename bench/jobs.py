@@ -8,6 +8,9 @@ Three runs on this machine, one after the other, with the same no-op handler:
 - plain Celery: ``delay()`` on a bare task, on the same Redis broker and the same worker pool.
 Throughput: N jobs enqueued in batches while the executor runs, timed until the last one ends.
 Latency: jobs enqueued one at a time, 5 ms apart; start time minus enqueue time.
+The three run in rounds (3; 1 with ``--quick``), in alternating order, and each side's median
+round is reported: a shared 2-core VM speeds up and slows down by tens of percent over a minute,
+and one round each would credit that drift to whichever side it fell on.
 The last line compares the Celery path with plain Celery (target: at least half its rate); the
 line before it gives the local executor's rate (target: at least 1,000 jobs/s on 2 cores).
 """
@@ -260,51 +263,73 @@ def measure_plain_celery(total: int, folder: Path) -> dict[str, Any]:
     return summary("plain celery", total, seconds, latencies)
 
 
+async def measure_local(database: str, folder: Path, total: int) -> dict[str, Any]:
+    url, drop = await fresh_database(database, folder)
+    settings = Settings(data_dir=folder, database_url=url, job_workers=64)
+    try:
+        return await measure_reelhouse("reelhouse local", settings, total, True)
+    finally:
+        await drop()
+
+
+async def measure_celery(database: str, folder: Path, total: int) -> dict[str, Any]:
+    url, drop = await fresh_database(database, folder)
+    settings = Settings(
+        data_dir=folder, database_url=url, job_executor="celery", broker_url=REDIS_URL
+    )
+    worker = [
+        sys.executable,
+        "-m",
+        "reelhouse",
+        "worker",
+        "--executor",
+        "celery",
+        "--pool",
+        "threads",
+        "--concurrency",
+        WORKER_CONCURRENCY,
+    ]
+    try:
+        await upgrade(settings.resolved_database_url)
+        with background_process(worker, reelhouse_env(settings), REPO):
+            return await measure_reelhouse("reelhouse celery", settings, total, False)
+    finally:
+        await drop()
+
+
+def median_run(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median throughput (an odd number of rounds has one)."""
+    return sorted(runs, key=lambda run: run["jobs_per_s"])[len(runs) // 2]
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="500 jobs instead of 5,000")
+    parser.add_argument("--quick", action="store_true", help="500 jobs, one round")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds (default 3; 1 quick)")
     arguments = parser.parse_args()
     total = 500 if arguments.quick else 5000
+    rounds = arguments.rounds or (1 if arguments.quick else 3)
     redis.Redis.from_url(REDIS_URL).flushdb()
+    runs: dict[str, list[dict[str, Any]]] = {"local": [], "celery": [], "plain": []}
     with tempfile.TemporaryDirectory(prefix="reelhouse-bench-") as tmp:
         folder = Path(tmp)
-        runs = []
-
-        url, drop = await fresh_database(arguments.database, folder / "local")
-        local_settings = Settings(data_dir=folder / "local", database_url=url, job_workers=64)
-        runs.append(await measure_reelhouse("reelhouse local", local_settings, total, True))
-        await drop()
-
-        url, drop = await fresh_database(arguments.database, folder / "celery")
-        celery_settings = Settings(
-            data_dir=folder / "celery",
-            database_url=url,
-            job_executor="celery",
-            broker_url=REDIS_URL,
-        )
-        worker = [
-            sys.executable,
-            "-m",
-            "reelhouse",
-            "worker",
-            "--executor",
-            "celery",
-            "--pool",
-            "threads",
-            "--concurrency",
-            WORKER_CONCURRENCY,
-        ]
-        await upgrade(celery_settings.resolved_database_url)
-        with background_process(worker, reelhouse_env(celery_settings), REPO):
-            runs.append(await measure_reelhouse("reelhouse celery", celery_settings, total, False))
-        await drop()
-
-        runs.append(measure_plain_celery(total, folder))
-
-    for run in runs:
-        print(json.dumps({**run, "database": arguments.database}))
-    local, ours, peer = runs
+        for round_number in range(rounds):
+            # Alternating order, so that a machine speeding up or slowing down during the run
+            # does not favour whichever side always comes last.
+            sides = ["local", "celery", "plain"]
+            for side in sides if round_number % 2 == 0 else sides[::-1]:
+                place = folder / f"{side}-{round_number}"
+                if side == "local":
+                    run = await measure_local(arguments.database, place, total)
+                elif side == "celery":
+                    run = await measure_celery(arguments.database, place, total)
+                else:
+                    place.mkdir()
+                    run = measure_plain_celery(total, place)
+                runs[side].append(run)
+                print(json.dumps({**run, "round": round_number, "database": arguments.database}))
+    local, ours, peer = (median_run(runs[side]) for side in ("local", "celery", "plain"))
     print(
         json.dumps(
             {
@@ -326,6 +351,7 @@ async def main() -> None:
                 "peer": peer["jobs_per_s"],
                 "ratio": round(ours["jobs_per_s"] / peer["jobs_per_s"], 3),
                 "target": 0.5,
+                "rounds": rounds,
             }
         )
     )
