@@ -1,8 +1,8 @@
-"""The executors' side of the jobs table: claim, beat, report, finish, recover.
+"""The executors' side of the jobs table: claim, beat, report, retry, release and finish.
 
 These statements span organizations on purpose: a worker serves every organization, and each
 statement is guarded by the status (and the claiming worker) it expects, so two processes can
-never both move one job.
+never both move one job. The sweeper's statements are in ``recovery``.
 """
 
 from __future__ import annotations
@@ -207,15 +207,16 @@ async def report_progress(
 
 
 # Built once: ending jobs is the hot path of a busy worker, and building a statement per job
-# costs more than running it.
+# costs more than running it. The guard of _held_by, with the job given as parameters.
+_HELD_BY_PARAMETERS = (
+    Job.id == bindparam("p_job_id"),
+    Job.status == JobStatus.running,
+    Job.worker_id == bindparam("p_worker_id"),
+    Job.attempts == bindparam("p_attempt"),
+)
 _FINISH = (
     update(Job)
-    .where(
-        Job.id == bindparam("p_job_id"),
-        Job.status == JobStatus.running,
-        Job.worker_id == bindparam("p_worker_id"),
-        Job.attempts == bindparam("p_attempt"),
-    )
+    .where(*_HELD_BY_PARAMETERS)
     .values(
         status=bindparam("p_new_status", type_=Job.__table__.c.status.type),
         finished_at=bindparam("p_now", type_=Job.__table__.c.finished_at.type),
@@ -262,12 +263,7 @@ async def finish(
 # Built once, like _FINISH: a busy worker ends its successes together through these two.
 _RESULT_HELD = (
     update(Job)
-    .where(
-        Job.id == bindparam("p_job_id"),
-        Job.status == JobStatus.running,
-        Job.worker_id == bindparam("p_worker_id"),
-        Job.attempts == bindparam("p_attempt"),
-    )
+    .where(*_HELD_BY_PARAMETERS)
     .values(result=bindparam("p_result", type_=Job.__table__.c.result.type))
     .execution_options(synchronize_session=False)
 )
@@ -357,81 +353,3 @@ async def release(db: Database, job: ClaimedJob, worker_id: str) -> bool:
         .returning(Job.id)
     )
     return outcome.first() is not None
-
-
-@dataclass(frozen=True)
-class RecoveredJob:
-    id: uuid.UUID
-    org_id: uuid.UUID
-    type: str
-    status: JobStatus
-    attempts: int
-    max_attempts: int
-    priority: JobPriority
-
-
-async def stale_running(db: Database, beat_before: datetime) -> list[RecoveredJob]:
-    rows = await db.execute(
-        select(
-            Job.id, Job.org_id, Job.type, Job.status, Job.attempts, Job.max_attempts, Job.priority
-        )
-        .where(Job.status == JobStatus.running, Job.heartbeat_at < beat_before)
-        .limit(500)
-    )
-    return [RecoveredJob(*row) for row in rows.all()]
-
-
-async def recover(
-    db: Database, job: RecoveredJob, beat_before: datetime, run_after: datetime
-) -> JobStatus | None:
-    """Requeue (or fail, attempts spent) a job whose worker stopped beating; ``None`` if raced."""
-    exhausted = job.attempts >= job.max_attempts
-    reason = f"the worker stopped sending heartbeats (attempt {job.attempts} of {job.max_attempts})"
-    new_status = JobStatus.failed if exhausted else JobStatus.queued
-    now = utcnow()
-    values: dict[str, Any] = {
-        "status": new_status,
-        "worker_id": None,
-        "error_type": "WorkerLost",
-        "error_message": reason,
-        "error_traceback": None,
-        "updated_at": now,
-    }
-    values.update(
-        {"finished_at": now} if exhausted else {"run_after": run_after, "dispatched_at": None}
-    )
-    outcome = await db.execute(
-        update(Job)
-        .where(
-            Job.id == job.id,
-            Job.status == JobStatus.running,
-            Job.attempts == job.attempts,
-            Job.heartbeat_at < beat_before,
-        )
-        .values(values)
-        .returning(Job.id)
-    )
-    return new_status if outcome.first() is not None else None
-
-
-async def undelivered(
-    db: Database, delivered_before: datetime, limit: int = 500
-) -> list[tuple[uuid.UUID, JobPriority]]:
-    """Queued, due jobs that no executor took since ``delivered_before``; marked as re-sent."""
-    now = utcnow()
-    last_sent = func.coalesce(Job.dispatched_at, Job.created_at)
-    rows = (
-        await db.execute(
-            select(Job.id, Job.priority)
-            .where(
-                Job.status == JobStatus.queued, Job.run_after <= now, last_sent < delivered_before
-            )
-            .order_by(Job.priority_rank, Job.created_at)
-            .limit(limit)
-        )
-    ).all()
-    if rows:
-        await db.execute(
-            update(Job).where(Job.id.in_([row.id for row in rows])).values(dispatched_at=now)
-        )
-    return [(row.id, JobPriority(row.priority)) for row in rows]

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reelhouse.platform.db import unit_of_work, utcnow
 from reelhouse.platform.events import EventBus
-from reelhouse.platform.jobs import store
+from reelhouse.platform.jobs import recovery
 from reelhouse.platform.jobs.dispatch import Delivery, Dispatcher
 from reelhouse.platform.jobs.models import JobStatus
 from reelhouse.platform.jobs.store import JOBS_TOPIC, job_event
@@ -41,12 +41,12 @@ class JobSweeper:
         now = utcnow()
         beat_before = now - timedelta(seconds=self.settings.job_stale_after_seconds)
         async with unit_of_work(self.session_factory) as session:
-            stale = await store.stale_running(session, beat_before)
+            stale = await recovery.stale_running(session, beat_before)
         for job in stale:
             backoff = self.settings.job_retry_base_seconds * 2 ** max(job.attempts - 1, 0)
             due_at = utcnow() + timedelta(seconds=backoff)
             async with unit_of_work(self.session_factory) as session:
-                new_status = await store.recover(session, job, beat_before, due_at)
+                new_status = await recovery.recover(session, job, beat_before, due_at)
             if new_status is None:
                 continue
             logger.warning(
@@ -70,7 +70,7 @@ class JobSweeper:
         """Queued jobs no executor took (broker down, server restarted) are sent again."""
         delivered_before = utcnow() - timedelta(seconds=self.settings.job_redeliver_after_seconds)
         async with unit_of_work(self.session_factory) as session:
-            pending = await store.undelivered(session, delivered_before)
+            pending = await recovery.undelivered(session, delivered_before)
         if pending:
             await self.dispatcher.dispatch(
                 [Delivery(job_id, priority) for job_id, priority in pending]
