@@ -160,8 +160,9 @@ class JobRunner:
         try:
             if spec is None:
                 raise JobFailed(f"no handler is registered for job type {job.type!r}")
-            handler = spec.handler(self._context(job))
-            result = await (asyncio.wait_for(handler, job.timeout_s) if job.timeout_s else handler)
+            # A deadline on this task rather than wait_for's task per job.
+            async with asyncio.timeout(job.timeout_s or None):
+                result = await spec.handler(self._context(job))
             await self._end(job, JobStatus.succeeded, result=_as_json(result))
         except JobCancelled:
             await self._end(
