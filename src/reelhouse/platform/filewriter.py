@@ -64,11 +64,12 @@ class HashingFileWriter:
                 )
             )
 
-    async def finish(self) -> str:
-        """Write what is left, make the file durable and close it; answers the SHA-256."""
+    async def finish(self, *, sync: bool = True) -> str:
+        """Write what is left, make the file durable (unless not ``sync``) and close it; answers
+        the SHA-256."""
         while self._in_flight:
             await self._settle_oldest()
-        await asyncio.get_running_loop().run_in_executor(self._writer, self._flush_and_sync)
+        await asyncio.get_running_loop().run_in_executor(self._writer, self._flush, sync)
         self._close()
         return self._digest.hexdigest()
 
@@ -124,14 +125,15 @@ class HashingFileWriter:
             staged.release()
         self._staged = 0
 
-    def _flush_and_sync(self) -> None:
+    def _flush(self, sync: bool) -> None:
         if self._staging is not None:
             # The last block is rarely a multiple of the alignment: it goes through the cache.
             self._buffered()
             with memoryview(self._staging) as staging:
                 _write_fully(self._fd, staging[: self._staged])
             self._staged = 0
-        os.fsync(self._fd)
+        if sync:
+            os.fsync(self._fd)
 
     def _buffered(self) -> None:
         _set_direct(self._fd, on=False)

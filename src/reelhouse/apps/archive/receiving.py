@@ -93,15 +93,20 @@ async def receive_multipart_file(
     directory: Path,
     max_bytes: int | None = None,
     too_large_hint: str = "",
+    *,
+    durable: bool = True,
 ) -> ReceivedFile:
-    """Stream the ``file`` field of a multipart body to ``directory``; removed on any failure."""
+    """Stream the ``file`` field of a multipart body to ``directory``; removed on any failure.
+
+    ``durable``: on disk when this returns (an upload to keep), or not (a file read and dropped).
+    """
     _kind, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if not boundary:
         raise InvalidInput("expected multipart/form-data with a boundary", field="file")
     descriptor, name = await asyncio.to_thread(_temp_file, directory)
     path = Path(name)
-    writer = HashingFileWriter(descriptor)
+    writer = HashingFileWriter(descriptor, direct=durable)
     try:
         part = _FilePart()
         parser = MultipartParser(boundary, callbacks=_callbacks(part))  # type: ignore[arg-type]
@@ -116,7 +121,7 @@ async def receive_multipart_file(
         except MultipartParseError as exc:
             raise InvalidInput(f"malformed multipart body: {exc}", field="file") from exc
         await writer.write(part.take_pieces())
-        sha256 = await writer.finish()
+        sha256 = await writer.finish(sync=durable)
         if not part.complete:
             raise InvalidInput("the upload was cut off before its end", field="file")
         if not part.seen_file or part.filename is None:

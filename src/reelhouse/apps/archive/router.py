@@ -176,6 +176,7 @@ async def probe_file(
         runtime.settings.data_dir / "tmp",
         max_bytes=limit,
         too_large_hint=hint,
+        durable=False,
     )
     try:
         return await probe_at(received.path, received.filename)
