@@ -13,7 +13,7 @@ from reelhouse.platform.jobs import store
 from reelhouse.platform.jobs.models import Job, JobStatus
 from reelhouse.settings import Settings
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login
-from tests.jobs_helpers import enqueue, org_of
+from tests.jobs_helpers import enqueue, org_of, wait_for_job
 
 
 async def test_successes_ended_together_spare_a_job_taken_meanwhile(
@@ -67,3 +67,30 @@ async def test_successes_ended_together_spare_a_job_taken_meanwhile(
         assert row.result == result
         assert row.progress == 1.0
         assert row.finished_at is not None
+
+
+async def test_a_stopping_worker_lets_short_jobs_finish_and_hands_long_ones_back(
+    settings: Settings,
+) -> None:
+    graceful = create_app(settings.model_copy(update={"job_stop_grace_seconds": 1.5}))
+    async with graceful.router.lifespan_context(graceful):
+        transport = httpx.ASGITransport(app=graceful)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
+            headers = await login(http, ADMIN_EMAIL, ADMIN_PASSWORD)
+            org_id = await org_of(http, headers)
+            short = await enqueue(graceful, org_id, "platform.echo", message="short", delay=0.5)
+            long = await enqueue(graceful, org_id, "platform.echo", message="long", delay=30)
+            for job_id in (short, long):
+                await wait_for_job(http, headers, job_id, "running")
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            rows = {
+                str(job.id): job
+                for job in (await session.execute(select(Job))).scalars()
+                if str(job.id) in (short, long)
+            }
+    finally:
+        await engine.dispose()
+    assert rows[short].status == JobStatus.succeeded
+    assert (rows[long].status, rows[long].attempts) == (JobStatus.queued, 0)

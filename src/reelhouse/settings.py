@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     job_redeliver_after_seconds: float = Field(default=60.0, gt=0)
     job_sweep_seconds: float = Field(default=5.0, gt=0)
     job_retry_base_seconds: float = Field(default=2.0, ge=0)
+    job_stop_grace_seconds: float = Field(
+        default=2.0, ge=0, description="How long a stopping worker lets running jobs finish."
+    )
     scheduler_tick_seconds: float = Field(default=1.0, gt=0)
     task_modules: str = Field(default="", description="Extra comma-separated modules with tasks.")
     log_format: Literal["auto", "json", "text"] = "auto"

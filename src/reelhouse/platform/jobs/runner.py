@@ -116,7 +116,13 @@ class JobRunner:
         self._heartbeat.start()
 
     async def stop(self) -> None:
-        """Stop beating and hand unfinished jobs back to the queue without spending an attempt."""
+        """Let jobs about to end finish, then hand the others back to the queue without spending
+        an attempt."""
+        grace = self.settings.job_stop_grace_seconds
+        if self._running and grace > 0:
+            # A job cancelled in the middle of its own database work is the one shutdown hazard;
+            # most jobs of a busy worker end within this grace.
+            await asyncio.wait([task for _job, task in self._running.values()], timeout=grace)
         for job_id, (_job, task) in list(self._running.items()):
             self._stop_reasons[job_id] = "shutdown"
             task.cancel()
