@@ -22,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 Piece = bytes | memoryview
-# Direct I/O needs buffer address, offset and length aligned to the device's logical block;
-# 4096 covers 512-byte and 4K devices, and mmap'd memory is page-aligned.
-DIRECT_ALIGNMENT = 4096
+# Direct I/O needs buffer address, offset and length aligned to the device's logical block:
+# mmap'd memory is page-aligned, and a staging size that is a multiple of 4096 keeps every
+# offset aligned for 512-byte and 4K devices alike.
 STAGING_BYTES = 8 * 1024 * 1024
 MAX_IN_FLIGHT = 4
 O_DIRECT = getattr(os, "O_DIRECT", 0)

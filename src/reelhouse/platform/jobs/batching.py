@@ -99,9 +99,7 @@ class HeldConnection:
     @contextlib.asynccontextmanager
     async def use(self) -> AsyncIterator[AsyncConnection]:
         """The connection, as the engine makes it (autocommit, for one guarded statement)."""
-        async with self._lock, contextlib.AsyncExitStack() as stack:
-            if self._write_lock is not None:
-                await stack.enter_async_context(self._write_lock)
+        async with self._lock, self._write_lock or contextlib.nullcontext():
             if self._connection is None:
                 self._connection = await self._engine.connect()
             connection = self._connection

@@ -105,10 +105,8 @@ class JobRunner:
     async def _locked(
         self, opening: AbstractAsyncContextManager[AsyncConnection]
     ) -> AsyncIterator[AsyncConnection]:
-        async with contextlib.AsyncExitStack() as stack:
-            if self._write_lock is not None:
-                await stack.enter_async_context(self._write_lock)
-            yield await stack.enter_async_context(opening)
+        async with self._write_lock or contextlib.nullcontext(), opening as connection:
+            yield connection
 
     async def start(self) -> None:
         await self._endings.start()
