@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,11 @@ import httpx
 import redis.asyncio as redis_asyncio
 from fastapi import FastAPI
 
+from reelhouse.app import create_app
 from reelhouse.platform.db import unit_of_work
 from reelhouse.platform.jobs.service import JobService
 from reelhouse.settings import Settings
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login
 from tests.services import REDIS_URL
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +34,19 @@ async def enqueue(app: FastAPI, org_id: uuid.UUID, job_type: str, **payload: Any
         jobs = JobService(session, org_id, runtime.event_bus, runtime.dispatcher)
         job = await jobs.enqueue(job_type, payload)
     return str(job.id)
+
+
+@asynccontextmanager
+async def serving(
+    settings: Settings, **changes: Any
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient, dict[str, str]]]:
+    """An app of its own (``settings`` with ``changes``), running, with a client and the admin's
+    headers; stopped on the way out, as a server is."""
+    app = create_app(settings.model_copy(update=changes))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
+            yield app, http, await login(http, ADMIN_EMAIL, ADMIN_PASSWORD)
 
 
 async def org_of(client: httpx.AsyncClient, headers: dict[str, str]) -> uuid.UUID:

@@ -4,30 +4,23 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
 from sqlalchemy import select, update
 
-from reelhouse.app import create_app
 from reelhouse.platform.db import create_engine, create_session_factory, unit_of_work
 from reelhouse.platform.jobs import store
 from reelhouse.platform.jobs.models import Job, JobStatus
 from reelhouse.settings import Settings
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login
-from tests.jobs_helpers import enqueue, org_of, wait_for_job
+from tests.jobs_helpers import enqueue, org_of, serving, wait_for_job
 
 
 async def test_successes_ended_together_spare_a_job_taken_meanwhile(
     settings: Settings, counter: str
 ) -> None:
-    idle = create_app(settings.model_copy(update={"job_workers": 0}))
-    async with idle.router.lifespan_context(idle):
-        transport = httpx.ASGITransport(app=idle)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
-            org_id = await org_of(http, await login(http, ADMIN_EMAIL, ADMIN_PASSWORD))
-            job_ids = [
-                uuid.UUID(await enqueue(idle, org_id, "tests.count", counter=counter))
-                for _ in range(4)
-            ]
+    async with serving(settings, job_workers=0) as (idle, http, headers):
+        org_id = await org_of(http, headers)
+        job_ids = [
+            uuid.UUID(await enqueue(idle, org_id, "tests.count", counter=counter)) for _ in range(4)
+        ]
     engine = create_engine(settings.resolved_database_url)
     try:
         async with engine.begin() as db:
@@ -72,16 +65,12 @@ async def test_successes_ended_together_spare_a_job_taken_meanwhile(
 async def test_a_stopping_worker_lets_short_jobs_finish_and_hands_long_ones_back(
     settings: Settings,
 ) -> None:
-    graceful = create_app(settings.model_copy(update={"job_stop_grace_seconds": 1.5}))
-    async with graceful.router.lifespan_context(graceful):
-        transport = httpx.ASGITransport(app=graceful)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
-            headers = await login(http, ADMIN_EMAIL, ADMIN_PASSWORD)
-            org_id = await org_of(http, headers)
-            short = await enqueue(graceful, org_id, "platform.echo", message="short", delay=0.5)
-            long = await enqueue(graceful, org_id, "platform.echo", message="long", delay=30)
-            for job_id in (short, long):
-                await wait_for_job(http, headers, job_id, "running")
+    async with serving(settings, job_stop_grace_seconds=1.5) as (graceful, http, headers):
+        org_id = await org_of(http, headers)
+        short = await enqueue(graceful, org_id, "platform.echo", message="short", delay=0.5)
+        long = await enqueue(graceful, org_id, "platform.echo", message="long", delay=30)
+        for job_id in (short, long):
+            await wait_for_job(http, headers, job_id, "running")
     engine = create_engine(settings.resolved_database_url)
     try:
         async with unit_of_work(create_session_factory(engine)) as session:

@@ -11,13 +11,12 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from websockets.asyncio.client import connect
 
-from reelhouse.app import create_app
 from reelhouse.platform.db import unit_of_work
 from reelhouse.platform.jobs.models import Job
 from reelhouse.platform.jobs.service import JobService
 from reelhouse.settings import Settings
 from tests.conftest import create_organization, create_user
-from tests.jobs_helpers import enqueue, org_of, runs_counted, wait_for_job
+from tests.jobs_helpers import enqueue, org_of, runs_counted, serving, wait_for_job
 from tests.test_events import bearer, receive
 
 
@@ -190,53 +189,31 @@ async def test_a_running_job_is_cancelled_at_its_next_progress_check(
 async def test_a_queued_job_is_cancelled_at_once_and_never_runs(
     settings: Settings, counter: str
 ) -> None:
-    idle = create_app(settings.model_copy(update={"job_workers": 0}))
-    async with idle.router.lifespan_context(idle):
-        transport = httpx.ASGITransport(app=idle)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
-            headers = await _login_admin(http)
-            job_id = await enqueue(
-                idle, await org_of(http, headers), "tests.count", counter=counter
-            )
-            cancelled = await http.post(f"/jobs/{job_id}/cancel", headers=headers)
+    async with serving(settings, job_workers=0) as (idle, http, headers):
+        job_id = await enqueue(idle, await org_of(http, headers), "tests.count", counter=counter)
+        cancelled = await http.post(f"/jobs/{job_id}/cancel", headers=headers)
 
     assert cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["finished_at"] is not None
-    busy = create_app(settings)
-    async with busy.router.lifespan_context(busy):
-        transport = httpx.ASGITransport(app=busy)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
-            headers = await _login_admin(http)
-            witness = await enqueue(
-                busy, await org_of(http, headers), "tests.count", counter=counter
-            )
-            await wait_for_job(http, headers, witness)
-            final = (await http.get(f"/jobs/{job_id}", headers=headers)).json()
+    async with serving(settings) as (busy, http, headers):
+        witness = await enqueue(busy, await org_of(http, headers), "tests.count", counter=counter)
+        await wait_for_job(http, headers, witness)
+        final = (await http.get(f"/jobs/{job_id}", headers=headers)).json()
     assert final["status"] == "cancelled"
     assert await runs_counted(counter) == {witness: 1}
 
 
 async def test_jobs_start_by_priority_then_age(settings: Settings) -> None:
-    idle = create_app(settings.model_copy(update={"job_workers": 0}))
-    async with idle.router.lifespan_context(idle):
-        transport = httpx.ASGITransport(app=idle)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
-            headers = await _login_admin(http)
-            org_id = await org_of(http, headers)
-            order = []
-            for priority in ("low", "default", "high", "default"):
-                asked = await http.post(
-                    "/jobs",
-                    json={"type": "platform.echo", "priority": priority},
-                    headers=headers,
-                )
-                order.append((priority, asked.json()["id"]))
-    single = create_app(settings.model_copy(update={"job_workers": 1}))
-    async with single.router.lifespan_context(single):
-        transport = httpx.ASGITransport(app=single)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
-            headers = await _login_admin(http)
-            done = [await wait_for_job(http, headers, job_id) for _priority, job_id in order]
+    async with serving(settings, job_workers=0) as (_idle, http, headers):
+        org_id = await org_of(http, headers)
+        order = []
+        for priority in ("low", "default", "high", "default"):
+            asked = await http.post(
+                "/jobs", json={"type": "platform.echo", "priority": priority}, headers=headers
+            )
+            order.append((priority, asked.json()["id"]))
+    async with serving(settings, job_workers=1) as (_single, http, headers):
+        done = [await wait_for_job(http, headers, job_id) for _priority, job_id in order]
 
     started = sorted(zip(done, order, strict=True), key=lambda pair: pair[0]["started_at"])
     assert [priority for _job, (priority, _id) in started] == ["high", "default", "default", "low"]
@@ -280,9 +257,3 @@ async def test_jobs_are_listed_filtered_and_private_to_their_organization(
     assert theirs.status_code == their_cancel.status_code == 404
     assert their_list["total"] == 0
     assert viewer_retry.status_code == 403
-
-
-async def _login_admin(http: httpx.AsyncClient) -> dict[str, str]:
-    from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, login
-
-    return await login(http, ADMIN_EMAIL, ADMIN_PASSWORD)
