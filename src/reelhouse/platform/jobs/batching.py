@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
 from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -19,21 +18,17 @@ OutcomeT = TypeVar("OutcomeT")
 MAX_BATCH = 500
 
 
-class TransactionBatcher(Generic[ItemT, OutcomeT]):
-    """Queues items from many tasks and writes all that queued meanwhile in one transaction.
+class WriteBatcher(Generic[ItemT, OutcomeT]):
+    """Queues items from many tasks and writes all that queued meanwhile in one go.
 
-    A no-op job costs little more than its claim and its end, so sharing transactions is what
+    A no-op job costs little more than its claim and its end, so sharing statements is what
     keeps a busy worker fast; a lone item is written at once, without waiting for company.
     """
 
     def __init__(
-        self,
-        name: str,
-        transaction: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
-        write: Callable[[AsyncConnection, Sequence[ItemT]], Awaitable[Sequence[OutcomeT]]],
+        self, name: str, write: Callable[[Sequence[ItemT]], Awaitable[Sequence[OutcomeT]]]
     ) -> None:
         self.name = name
-        self._transaction = transaction
         self._write = write
         self._pending: list[tuple[ItemT, asyncio.Future[OutcomeT]]] = []
         self._wake = asyncio.Event()
@@ -69,8 +64,7 @@ class TransactionBatcher(Generic[ItemT, OutcomeT]):
     async def _write_batch(self) -> None:
         batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
         try:
-            async with self._transaction() as session:
-                outcomes = await self._write(session, [item for item, _future in batch])
+            outcomes = await self._write([item for item, _future in batch])
         except Exception as exc:
             logger.exception("a batched job write failed", extra={"batch": self.name})
             for _item, future in batch:

@@ -24,8 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from reelhouse.platform.db import create_engine, unit_of_work, utcnow
 from reelhouse.platform.events import EventBus
 from reelhouse.platform.jobs import store
-from reelhouse.platform.jobs.batching import HeldConnection, TransactionBatcher
+from reelhouse.platform.jobs.batching import HeldConnection, WriteBatcher
 from reelhouse.platform.jobs.context import JobCancelled, JobContext, JobFailed, JobLost
+from reelhouse.platform.jobs.direct import open_direct_writes
 from reelhouse.platform.jobs.dispatch import Delivery, Dispatcher
 from reelhouse.platform.jobs.models import JobStatus
 from reelhouse.platform.jobs.registry import get_task
@@ -79,15 +80,13 @@ class JobRunner:
         # SQLite takes one writer at a time and makes the others sleep-poll for the lock; in one
         # process, queueing our own job writes behind an asyncio lock avoids those sleeps.
         self._write_lock = asyncio.Lock() if settings.is_sqlite else None
-        # Claims and ends are single guarded statements: autocommit, on connections kept open.
+        # The local pool's claims are single guarded statements: autocommit, on a kept connection.
         self._claiming = HeldConnection(self._autocommit, write_lock=self._write_lock)
-        self._ending = HeldConnection(self._autocommit, write_lock=self._write_lock)
-        self._endings = TransactionBatcher[_Ending, bool](
-            "job-ends", self._ending.use, self._write_ends
-        )
-        self._claims = TransactionBatcher[uuid.UUID, ClaimedJob | None](
-            "job-claims", self._claiming.use, self._write_claims
-        )
+        # A broker's deliveries and every success go through the driver itself, batched.
+        self._claim_writes = open_direct_writes(settings.resolved_database_url, self._write_lock)
+        self._end_writes = open_direct_writes(settings.resolved_database_url, self._write_lock)
+        self._endings = WriteBatcher[_Ending, bool]("job-ends", self._write_ends)
+        self._claims = WriteBatcher[uuid.UUID, ClaimedJob | None]("job-claims", self._write_claims)
 
     @property
     def running_count(self) -> int:
@@ -131,7 +130,8 @@ class JobRunner:
         await self._claims.stop()
         await self._endings.stop()
         await self._claiming.close()
-        await self._ending.close()
+        await self._claim_writes.close()
+        await self._end_writes.close()
         await self._heartbeat.stop()
         if self._process_pool is not None:
             self._process_pool.shutdown(wait=False, cancel_futures=True)
@@ -234,24 +234,25 @@ class JobRunner:
             details.update(error_type=error[0], error=error[1])
         await self._publish(job, f"job.{status.value}", **details)
 
-    async def _write_ends(self, db: AsyncConnection, ends: Sequence[_Ending]) -> list[bool]:
-        # Successes, nearly all ends of a busy worker, share their statements.
+    async def _write_ends(self, ends: Sequence[_Ending]) -> list[bool]:
+        # Successes, nearly all ends of a busy worker, share their statement.
         successes = [(end.job, end.result) for end in ends if end.status == JobStatus.succeeded]
-        shared = len(successes) > 1
-        still_ours = await store.finish_succeeded(db, self.worker_id, successes) if shared else ()
-        return [
-            end.job.id in still_ours
-            if shared and end.status == JobStatus.succeeded
-            else await store.finish(
-                db, end.job, self.worker_id, end.status, result=end.result, error=end.error
-            )
-            for end in ends
-        ]
+        still_ours = await self._end_writes.succeed(self.worker_id, successes) if successes else ()
+        outcomes = []
+        for end in ends:
+            if end.status == JobStatus.succeeded:
+                outcomes.append(end.job.id in still_ours)
+                continue
+            async with self.statement() as db:
+                outcomes.append(
+                    await store.finish(
+                        db, end.job, self.worker_id, end.status, result=end.result, error=end.error
+                    )
+                )
+        return outcomes
 
-    async def _write_claims(
-        self, db: AsyncConnection, job_ids: Sequence[uuid.UUID]
-    ) -> list[ClaimedJob | None]:
-        claimed = await store.claim(db, job_ids, self.worker_id)
+    async def _write_claims(self, job_ids: Sequence[uuid.UUID]) -> list[ClaimedJob | None]:
+        claimed = {job.id: job for job in await self._claim_writes.claim(job_ids, self.worker_id)}
         return [claimed.get(job_id) for job_id in job_ids]
 
     def _context(self, job: ClaimedJob) -> JobContext:

@@ -2,7 +2,8 @@
 
 These statements span organizations on purpose: a worker serves every organization, and each
 statement is guarded by the status (and the claiming worker) it expects, so two processes can
-never both move one job. The sweeper's statements are in ``recovery``.
+never both move one job. The sweeper's statements are in ``recovery``; the two every job makes
+(a claim by id, a successful end) are in ``direct``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from sqlalchemy import (
     bindparam,
     func,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -144,39 +144,6 @@ async def claim_next(db: Database, worker_id: str, limit: int) -> list[ClaimedJo
     return _claimed((await db.execute(statement)).all())
 
 
-# Built once, like _FINISH below: a Celery worker claims every job by name.
-_CLAIM_NAMED = (
-    update(Job)
-    .where(
-        Job.id.in_(bindparam("p_job_ids", expanding=True)),
-        Job.status == JobStatus.queued,
-        Job.run_after <= bindparam("p_now", type_=Job.__table__.c.run_after.type),
-    )
-    .values(
-        status=JobStatus.running,
-        worker_id=bindparam("p_worker_id", type_=String()),
-        attempts=Job.attempts + 1,
-        started_at=bindparam("p_now", type_=Job.__table__.c.started_at.type),
-        heartbeat_at=bindparam("p_now", type_=Job.__table__.c.heartbeat_at.type),
-        updated_at=bindparam("p_now", type_=Job.__table__.c.updated_at.type),
-        finished_at=None,
-        progress=0.0,
-        progress_message=None,
-    )
-    .returning(*_CLAIMED_COLUMNS)
-    .execution_options(synchronize_session=False)
-)
-
-
-async def claim(
-    db: Database, job_ids: Sequence[uuid.UUID], worker_id: str
-) -> dict[uuid.UUID, ClaimedJob]:
-    """Take the named jobs that are queued and due (a broker delivered them); others are left."""
-    parameters = {"p_job_ids": list(job_ids), "p_worker_id": worker_id, "p_now": utcnow()}
-    rows = (await db.execute(_CLAIM_NAMED, parameters)).all()
-    return {job.id: job for job in _claimed(rows)}
-
-
 async def beat(db: Database, worker_id: str, job_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, bool]:
     """Refresh the heartbeat of the jobs still ours; answers each one's cancel request."""
     if not job_ids:
@@ -258,58 +225,6 @@ async def finish(
     }
     outcome = await db.execute(_FINISH, parameters)
     return outcome.first() is not None
-
-
-# Built once, like _FINISH: a busy worker ends its successes together through these two.
-_RESULT_HELD = (
-    update(Job)
-    .where(*_HELD_BY_PARAMETERS)
-    .values(result=bindparam("p_result", type_=Job.__table__.c.result.type))
-    .execution_options(synchronize_session=False)
-)
-_SUCCEED_HELD = (
-    update(Job)
-    .where(
-        Job.status == JobStatus.running,
-        Job.worker_id == bindparam("p_worker_id", type_=String()),
-        tuple_(Job.id, Job.attempts).in_(bindparam("p_held", expanding=True)),
-    )
-    .values(
-        status=JobStatus.succeeded,
-        finished_at=bindparam("p_now", type_=Job.__table__.c.finished_at.type),
-        updated_at=bindparam("p_now", type_=Job.__table__.c.updated_at.type),
-        progress=1.0,
-        error_type=None,
-        error_message=None,
-        error_traceback=None,
-    )
-    .returning(Job.id)
-    .execution_options(synchronize_session=False)
-)
-
-
-async def finish_succeeded(
-    db: Database, worker_id: str, ends: Sequence[tuple[ClaimedJob, Any]]
-) -> set[uuid.UUID]:
-    """End many jobs we hold as succeeded, each with its result; answers the ids that were
-    still ours (the others were taken from us, and neither statement touches them)."""
-    if not ends:
-        return set()
-    results = [
-        {"p_job_id": job.id, "p_worker_id": worker_id, "p_attempt": job.attempt, "p_result": result}
-        for job, result in ends
-        if result is not None
-    ]
-    if results:
-        # Results first, status second: a reader may see a running job with its result, never
-        # a succeeded one without it.
-        await db.execute(_RESULT_HELD, results)
-    parameters = {
-        "p_worker_id": worker_id,
-        "p_held": [(job.id, job.attempt) for job, _result in ends],
-        "p_now": utcnow(),
-    }
-    return set((await db.execute(_SUCCEED_HELD, parameters)).scalars())
 
 
 async def retry_later(
