@@ -191,6 +191,7 @@ def reelhouse_env(settings: Settings) -> dict[str, str]:
         "REELHOUSE_DATABASE_URL": settings.resolved_database_url,
         "REELHOUSE_DATA_DIR": str(settings.data_dir),
         "REELHOUSE_BROKER_URL": REDIS_URL,
+        "REELHOUSE_REDIS_URL": REDIS_URL,
         "REELHOUSE_JOB_EXECUTOR": "celery",
         "REELHOUSE_LOG_LEVEL": "WARNING",
     }
@@ -274,8 +275,13 @@ async def measure_local(database: str, folder: Path, total: int) -> dict[str, An
 
 async def measure_celery(database: str, folder: Path, total: int) -> dict[str, Any]:
     url, drop = await fresh_database(database, folder)
+    # As the README deploys it: events through Redis, so workers' events reach the servers.
     settings = Settings(
-        data_dir=folder, database_url=url, job_executor="celery", broker_url=REDIS_URL
+        data_dir=folder,
+        database_url=url,
+        job_executor="celery",
+        broker_url=REDIS_URL,
+        redis_url=REDIS_URL,
     )
     worker = [
         sys.executable,

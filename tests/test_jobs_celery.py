@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from reelhouse.app import create_app
 from reelhouse.settings import Settings
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Database, login
-from tests.jobs_helpers import reelhouse_process, runs_counted, wait_for_job, worker_env
+from tests.jobs_helpers import org_of, reelhouse_process, runs_counted, wait_for_job, worker_env
 from tests.services import REDIS_URL, free_port, require_service
 from tests.test_redis_events import wait_until_ready
 
@@ -34,8 +34,11 @@ def broker_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 async def celery_app(settings: Settings, broker_url: str) -> AsyncIterator[FastAPI]:
+    require_service("Redis", REDIS_URL)
     app = create_app(
-        settings.model_copy(update={"job_executor": "celery", "broker_url": broker_url})
+        settings.model_copy(
+            update={"job_executor": "celery", "broker_url": broker_url, "redis_url": REDIS_URL}
+        )
     )
     async with app.router.lifespan_context(app):
         yield app
@@ -44,10 +47,14 @@ async def celery_app(settings: Settings, broker_url: str) -> AsyncIterator[FastA
 async def test_celery_workers_run_jobs_asked_for_through_the_api(
     celery_app: FastAPI, settings: Settings, broker_url: str, tmp_path: Path, counter: str
 ) -> None:
-    env = worker_env(settings, REELHOUSE_BROKER_URL=broker_url)
+    env = worker_env(settings, REELHOUSE_BROKER_URL=broker_url, REELHOUSE_REDIS_URL=REDIS_URL)
     transport = httpx.ASGITransport(app=celery_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test/api/v1") as http:
         headers = await login(http, ADMIN_EMAIL, ADMIN_PASSWORD)
+        # What a WebSocket on this server hears of the jobs the worker runs.
+        heard = celery_app.state.runtime.event_bus.subscribe(
+            ["jobs"], await org_of(http, headers), 256
+        )
         with reelhouse_process(CELERY_WORKER, env, tmp_path / "celery.log"):
             asked = [
                 await http.post(
@@ -62,6 +69,13 @@ async def test_celery_workers_run_jobs_asked_for_through_the_api(
 
     assert {job["status"] for job in done} == {"succeeded"}, (tmp_path / "celery.log").read_text()
     assert await runs_counted(counter) == {job["id"]: 1 for job in done}
+    succeeded_events: set[str] = set()
+    while len(succeeded_events) < len(done):
+        topic_event = await asyncio.wait_for(heard.next(), 10)
+        assert topic_event is not None
+        if topic_event[1].event == "job.succeeded":
+            succeeded_events.add(str(topic_event[1].subject.id))
+    assert succeeded_events == {job["id"] for job in done}
     assert {check["name"]: check["state"] for check in ready["checks"]}["broker"] == "ok"
 
 

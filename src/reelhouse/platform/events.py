@@ -21,6 +21,7 @@ import redis.asyncio as redis_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelhouse.platform.db import after_commit, utcnow
+from reelhouse.platform.loops import WriteBatcher
 
 logger = logging.getLogger("reelhouse.events")
 REDIS_CHANNEL_PREFIX = "reelhouse:events:"
@@ -122,6 +123,10 @@ class LocalFanout:
     def remove(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
 
+    @property
+    def has_subscriptions(self) -> bool:
+        return bool(self._subscriptions)
+
     def deliver(self, topic: str, event: Event) -> None:
         for subscription in list(self._subscriptions):
             if subscription.wants(topic, event):
@@ -161,19 +166,30 @@ class InProcessEventBus:
 
 
 class RedisEventBus:
-    """Events through Redis pub/sub, so every process subscribed sees every process's events."""
+    """Events through Redis pub/sub, so every process subscribed sees every process's events.
 
-    def __init__(self, url: str) -> None:
+    A process that serves no subscribers (a worker) publishes only: listening would have it
+    receive and decode every event of every process. Events published meanwhile leave together
+    in one pipeline: a busy worker publishes two per job.
+    """
+
+    def __init__(self, url: str, *, listen: bool = True) -> None:
         self._client = redis_asyncio.Redis.from_url(url)
         self._fanout = LocalFanout()
+        self._listens = listen
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        self._outbox = WriteBatcher[tuple[str, str], None]("event-publisher", self._send)
 
     async def start(self) -> None:
+        await self._outbox.start()
+        if not self._listens:
+            return
         self._listener = asyncio.create_task(self._listen(), name="redis-event-listener")
         await asyncio.wait_for(self._subscribed.wait(), timeout=10)
 
     async def close(self) -> None:
+        await self._outbox.stop()
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -181,9 +197,18 @@ class RedisEventBus:
         await self._client.aclose()
 
     async def publish(self, topic: str, event: Event) -> None:
-        await self._client.publish(REDIS_CHANNEL_PREFIX + topic, json.dumps(event.to_json(topic)))
+        await self._outbox.submit((REDIS_CHANNEL_PREFIX + topic, json.dumps(event.to_json(topic))))
+
+    async def _send(self, messages: Sequence[tuple[str, str]]) -> list[None]:
+        async with self._client.pipeline(transaction=False) as pipeline:
+            for channel, body in messages:
+                pipeline.publish(channel, body)
+            await pipeline.execute()
+        return [None] * len(messages)
 
     def subscribe(self, patterns: Sequence[str], org_id: uuid.UUID, capacity: int) -> Subscription:
+        if not self._listens:
+            raise RuntimeError("this event bus only publishes: it was opened without listening")
         return self._fanout.add(Subscription(patterns, org_id, capacity))
 
     async def is_ready(self) -> bool:
@@ -210,6 +235,8 @@ class RedisEventBus:
                 backoff = min(backoff * 2, 10)
 
     def _dispatch(self, raw: bytes) -> None:
+        if not self._fanout.has_subscriptions:
+            return
         try:
             topic, event = Event.from_json(json.loads(raw))
         except (ValueError, KeyError, TypeError) as exc:
@@ -218,8 +245,10 @@ class RedisEventBus:
         self._fanout.deliver(topic, event)
 
 
-def create_event_bus(redis_url: str | None) -> EventBus:
-    return InProcessEventBus() if redis_url is None else RedisEventBus(redis_url)
+def create_event_bus(redis_url: str | None, *, listen: bool = True) -> EventBus:
+    """The Redis bus where a URL is set, else the in-process one; ``listen=False`` for a process
+    that only publishes."""
+    return InProcessEventBus() if redis_url is None else RedisEventBus(redis_url, listen=listen)
 
 
 def publish_after_commit(session: AsyncSession, bus: EventBus, topic: str, event: Event) -> None:

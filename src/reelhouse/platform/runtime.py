@@ -24,10 +24,11 @@ class Runtime:
     storage: Storage
 
     @classmethod
-    async def open(cls, settings: Settings) -> Runtime:
+    async def open(cls, settings: Settings, *, serves_subscribers: bool = True) -> Runtime:
+        """Open them; a worker (no WebSockets) passes ``serves_subscribers=False``."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(settings.resolved_database_url)
-        event_bus = create_event_bus(settings.redis_url)
+        event_bus = create_event_bus(settings.redis_url, listen=serves_subscribers)
         await event_bus.start()
         return cls(
             settings,

@@ -9,10 +9,10 @@ import signal
 from reelhouse.platform.jobs.dispatch import LocalDispatcher
 from reelhouse.platform.jobs.executor import LocalExecutor
 from reelhouse.platform.jobs.registry import import_task_modules
-from reelhouse.platform.jobs.repeat import Duty
 from reelhouse.platform.jobs.runner import JobRunner
 from reelhouse.platform.jobs.scheduler import PeriodicScheduler
 from reelhouse.platform.jobs.sweeper import JobSweeper
+from reelhouse.platform.loops import Duty
 from reelhouse.platform.runtime import Runtime
 from reelhouse.settings import Settings
 
@@ -72,7 +72,7 @@ class JobBackground:
 
 async def run_local_worker(settings: Settings) -> None:
     """``reelhouse worker --executor local``: the pool and the sweeper, until SIGTERM or SIGINT."""
-    runtime = await Runtime.open(settings)
+    runtime = await Runtime.open(settings, serves_subscribers=False)
     background = JobBackground(runtime, run_jobs=True, schedule=False)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

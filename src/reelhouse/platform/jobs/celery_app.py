@@ -21,9 +21,9 @@ from reelhouse.platform.events import EventBus, create_event_bus
 from reelhouse.platform.jobs.dispatch import RUN_JOB_TASK, CeleryDispatcher
 from reelhouse.platform.jobs.models import JobPriority
 from reelhouse.platform.jobs.registry import import_task_modules
-from reelhouse.platform.jobs.repeat import Duty
 from reelhouse.platform.jobs.runner import JobRunner
 from reelhouse.platform.jobs.sweeper import JobSweeper
+from reelhouse.platform.loops import Duty
 from reelhouse.settings import Settings
 
 
@@ -79,7 +79,7 @@ def _start_worker_process(settings: Settings) -> _WorkerProcess:
     async def open_runner() -> tuple[JobRunner, EventBus]:
         engine = create_engine(settings.resolved_database_url)
         session_factory = create_session_factory(engine)
-        bus = create_event_bus(settings.redis_url)
+        bus = create_event_bus(settings.redis_url, listen=False)
         await bus.start()
         assert settings.broker_url is not None
         dispatcher = CeleryDispatcher(create_celery(settings.broker_url))

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reelhouse.platform.jobs import store
 from reelhouse.platform.jobs.dispatch import LocalDispatcher
-from reelhouse.platform.jobs.repeat import stop_gracefully
 from reelhouse.platform.jobs.runner import JobRunner
+from reelhouse.platform.loops import stop_gracefully
 
 logger = logging.getLogger("reelhouse.jobs")
 

@@ -24,14 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from reelhouse.platform.db import create_engine, unit_of_work, utcnow
 from reelhouse.platform.events import EventBus
 from reelhouse.platform.jobs import store
-from reelhouse.platform.jobs.batching import HeldConnection, WriteBatcher
 from reelhouse.platform.jobs.context import JobCancelled, JobContext, JobFailed, JobLost
 from reelhouse.platform.jobs.direct import open_direct_writes
 from reelhouse.platform.jobs.dispatch import Delivery, Dispatcher
+from reelhouse.platform.jobs.held_connection import HeldConnection
 from reelhouse.platform.jobs.models import JobStatus
 from reelhouse.platform.jobs.registry import get_task
-from reelhouse.platform.jobs.repeat import Duty
 from reelhouse.platform.jobs.store import JOBS_TOPIC, ClaimedJob, job_event
+from reelhouse.platform.loops import Duty, WriteBatcher
 from reelhouse.settings import Settings
 
 logger = logging.getLogger("reelhouse.jobs")
