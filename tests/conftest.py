@@ -21,6 +21,7 @@ from sqlalchemy import delete
 
 from reelhouse.app import create_app
 from reelhouse.platform.db import Base, create_engine
+from reelhouse.platform.http_protocol import PROTOCOL_PATH
 from reelhouse.platform.migrations import upgrade
 from reelhouse.settings import Settings
 from tests.s3_server import moto_endpoint  # noqa: F401 - a fixture for every test module
@@ -170,7 +171,9 @@ async def counter() -> AsyncIterator[str]:
 async def live_server(app: FastAPI) -> AsyncIterator[str]:
     """The same app served over real HTTP and WebSocket on a loopback port; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="off", log_config=None, http=PROTOCOL_PATH
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

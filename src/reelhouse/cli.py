@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 import uvicorn
 
+from reelhouse.platform.http_protocol import PROTOCOL_PATH
 from reelhouse.settings import Settings
 
 
@@ -33,6 +34,7 @@ def serve(host: str, port: int, reload: bool) -> None:
         reload=reload,
         log_config=None,
         ws_ping_interval=20,
+        http=PROTOCOL_PATH,
     )
 
 
