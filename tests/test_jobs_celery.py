@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 from fastapi import FastAPI
 
 from reelhouse.app import create_app
+from reelhouse.platform.jobs.celery_app import create_celery
+from reelhouse.platform.jobs.redis_transport import Transport as RedisTransport
 from reelhouse.settings import Settings
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Database, login
 from tests.jobs_helpers import org_of, reelhouse_process, runs_counted, wait_for_job, worker_env
@@ -149,3 +152,28 @@ async def _wait_for_all(server: httpx.AsyncClient, headers: dict[str, str], expe
         await asyncio.sleep(0.1)
     unfinished = await server.get("/jobs?status=queued&status=running&limit=5", headers=headers)
     raise AssertionError(f"jobs left unfinished: {unfinished.json()}")
+
+
+def test_a_redis_broker_channel_keeps_one_client_across_commands() -> None:
+    require_service("Redis", BROKERS["redis"])
+    app = create_celery(BROKERS["redis"])
+    with app.connection_for_write() as connection:
+        queue = connection.SimpleQueue(f"reelhouse.test.{uuid.uuid4().hex}")
+        channel = queue.channel
+        queue.put({"n": 1})
+        with channel.conn_or_acquire() as first, channel.conn_or_acquire() as second:
+            assert first is second
+        # kombu replaces its pool after a fork or a lost connection: the client follows it.
+        channel._disconnect_pools()
+        with channel.conn_or_acquire() as after_reset:
+            assert after_reset is not first
+            assert after_reset.connection_pool is channel.pool
+        queue.put({"n": 2})
+        received = [queue.get(timeout=5) for _ in range(2)]
+        for message in received:
+            message.ack()
+        queue.queue.delete()
+        queue.close()
+
+    assert isinstance(connection.transport, RedisTransport)
+    assert [message.payload for message in received] == [{"n": 1}, {"n": 2}]

@@ -7,15 +7,19 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as redis_asyncio
 from fastapi import FastAPI
 from websockets.asyncio.client import connect
 
 from reelhouse.app import create_app
+from reelhouse.platform.events import REDIS_CHANNEL_PREFIX, Event, RedisEventBus
 from reelhouse.settings import Settings
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, SECRET_KEY, login
 from tests.services import REDIS_URL, free_port, require_service
@@ -103,3 +107,51 @@ async def test_an_event_crosses_processes_through_redis(
     assert heard["subject"]["id"] == created.json()["id"]
     assert json.dumps(heard["data"]).count("crossed@example.org") == 1
     assert {check["name"]: check["state"] for check in ready["checks"]}["events"] == "ok"
+
+
+async def test_events_published_together_arrive_in_order_past_malformed_messages() -> None:
+    require_service("Redis", REDIS_URL)
+    org_id = uuid.uuid4()
+    listener, publisher = RedisEventBus(REDIS_URL), RedisEventBus(REDIS_URL, listen=False)
+    await listener.start()
+    await publisher.start()
+    raw = redis_asyncio.Redis.from_url(REDIS_URL)
+    try:
+        subscription = listener.subscribe(["jobs", "assets"], org_id, capacity=100)
+        await raw.publish(REDIS_CHANNEL_PREFIX + "jobs", b"not json")
+        await raw.publish(REDIS_CHANNEL_PREFIX + "jobs", b'{"topic": "jobs"}')
+        sent = [
+            (
+                "jobs" if number % 3 else "assets",
+                Event(f"thing.{number}", org_id, data={"n": number}),
+            )
+            for number in range(30)
+        ]
+        # Published concurrently, so that they leave in shared messages.
+        await asyncio.gather(*(publisher.publish(topic, event) for topic, event in sent))
+        heard = [await asyncio.wait_for(subscription.next(), 5) for _ in sent]
+    finally:
+        await raw.aclose()
+        await publisher.close()
+        await listener.close()
+
+    def by_topic(events: list[tuple[str, Event]]) -> dict[str, list[tuple[str, Any]]]:
+        grouped: dict[str, list[tuple[str, Any]]] = {}
+        for topic, event in events:
+            grouped.setdefault(topic, []).append((event.event, event.data))
+        return grouped
+
+    assert all(entry is not None for entry in heard)
+    # Each topic's events arrive in the order they were published.
+    assert by_topic([entry for entry in heard if entry is not None]) == by_topic(sent)
+
+
+async def test_publishing_neither_waits_for_nor_fails_on_an_absent_redis(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bus = RedisEventBus(f"redis://127.0.0.1:{free_port()}/0", listen=False)
+    await bus.start()
+    await bus.publish("jobs", Event("job.started", uuid.uuid4()))
+    await bus.close()
+
+    assert "a batched write failed" in caplog.text

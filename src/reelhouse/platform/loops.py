@@ -77,15 +77,21 @@ class WriteBatcher(Generic[ItemT, OutcomeT]):
     """Queues items from many tasks and writes all that queued meanwhile in one go.
 
     A no-op job costs little more than its claim and its end, so sharing statements is what
-    keeps a busy worker fast; a lone item is written at once, without waiting for company.
+    keeps a busy worker fast; a lone item is written at once, without waiting for company,
+    unless ``linger_seconds`` says how long items that nobody waits for may wait for company.
     """
 
     def __init__(
-        self, name: str, write: Callable[[Sequence[ItemT]], Awaitable[Sequence[OutcomeT]]]
+        self,
+        name: str,
+        write: Callable[[Sequence[ItemT]], Awaitable[Sequence[OutcomeT]]],
+        *,
+        linger_seconds: float = 0.0,
     ) -> None:
         self.name = name
         self._write = write
-        self._pending: list[tuple[ItemT, asyncio.Future[OutcomeT]]] = []
+        self._linger = linger_seconds
+        self._pending: list[tuple[ItemT, asyncio.Future[OutcomeT] | None]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -103,17 +109,29 @@ class WriteBatcher(Generic[ItemT, OutcomeT]):
 
     async def submit(self, item: ItemT) -> OutcomeT:
         """Queue ``item`` and wait until the batch that carries it is written."""
+        outcome: asyncio.Future[OutcomeT] = asyncio.get_running_loop().create_future()
+        self._queue(item, outcome)
+        return await outcome
+
+    def post(self, item: ItemT) -> None:
+        """Queue ``item`` without waiting for it: a failed write is logged, not raised.
+
+        Items still leave in the order they were queued, with those submitted.
+        """
+        self._queue(item, None)
+
+    def _queue(self, item: ItemT, outcome: asyncio.Future[OutcomeT] | None) -> None:
         if self._task is None or self._task.done():
             # Nothing would ever write it: fail now rather than wait forever.
             raise RuntimeError(f"{self.name} is not running")
-        outcome: asyncio.Future[OutcomeT] = asyncio.get_running_loop().create_future()
         self._pending.append((item, outcome))
         self._wake.set()
-        return await outcome
 
     async def _write_forever(self) -> None:
         while True:
             await self._wake.wait()
+            if self._linger and not self._stopping:
+                await asyncio.sleep(self._linger)
             self._wake.clear()
             while self._pending:
                 await self._write_batch()
@@ -127,9 +145,9 @@ class WriteBatcher(Generic[ItemT, OutcomeT]):
         except Exception as exc:
             logger.exception("a batched write failed", extra={"batch": self.name})
             for _item, future in batch:
-                if not future.done():
+                if future is not None and not future.done():
                     future.set_exception(exc)
             return
         for (_item, future), outcome in zip(batch, outcomes, strict=True):
-            if not future.done():
+            if future is not None and not future.done():
                 future.set_result(outcome)

@@ -12,6 +12,7 @@ import os
 import threading
 import uuid
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from celery import Celery
 from kombu import Queue
@@ -20,6 +21,7 @@ from reelhouse.platform.db import create_engine, create_session_factory
 from reelhouse.platform.events import EventBus, create_event_bus
 from reelhouse.platform.jobs.dispatch import RUN_JOB_TASK, CeleryDispatcher
 from reelhouse.platform.jobs.models import JobPriority
+from reelhouse.platform.jobs.redis_transport import TRANSPORT_PATH
 from reelhouse.platform.jobs.registry import import_task_modules
 from reelhouse.platform.jobs.runner import JobRunner
 from reelhouse.platform.jobs.sweeper import JobSweeper
@@ -29,6 +31,8 @@ from reelhouse.settings import Settings
 
 def create_celery(broker_url: str) -> Celery:
     app = Celery("reelhouse", broker=broker_url, set_as_current=False)
+    if urlsplit(broker_url).scheme in ("redis", "rediss"):
+        app.conf.broker_transport = TRANSPORT_PATH
     app.conf.update(
         task_queues=[Queue(priority.queue) for priority in JobPriority],
         task_default_queue=JobPriority.default.queue,
