@@ -151,7 +151,9 @@ async def test_publishing_neither_waits_for_nor_fails_on_an_absent_redis(
 ) -> None:
     bus = RedisEventBus(f"redis://127.0.0.1:{free_port()}/0", listen=False)
     await bus.start()
-    await bus.publish("jobs", Event("job.started", uuid.uuid4()))
+    for _ in range(3):
+        await bus.publish("jobs", Event("job.started", uuid.uuid4()))
+        await asyncio.sleep(0.02)
     await bus.close()
 
-    assert "a batched write failed" in caplog.text
+    assert caplog.text.count("events cannot reach Redis") == 1

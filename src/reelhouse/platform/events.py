@@ -185,6 +185,7 @@ class RedisEventBus:
         self._outbox = WriteBatcher[tuple[str, str], None](
             "event-publisher", self._send, linger_seconds=PUBLISH_LINGER_SECONDS
         )
+        self._dropped_since_failure: int | None = None
 
     async def start(self) -> None:
         await self._outbox.start()
@@ -203,10 +204,31 @@ class RedisEventBus:
 
     async def publish(self, topic: str, event: Event) -> None:
         # Pub/sub delivers at most once anyway; a publisher does not wait for Redis, nor fails
-        # (a job, a request) when Redis is away: the outbox logs what it could not send.
+        # (a job, a request) when Redis is away: ``_send`` counts what it could not send.
         self._outbox.post((REDIS_CHANNEL_PREFIX + topic, json.dumps(event.to_json(topic))))
 
     async def _send(self, messages: Sequence[tuple[str, str]]) -> list[None]:
+        try:
+            await self._publish_batches(messages)
+        except (redis_asyncio.RedisError, OSError) as exc:
+            # One warning per outage, not one per batch: a busy worker sends hundreds a second.
+            if self._dropped_since_failure is None:
+                logger.warning(
+                    "events cannot reach Redis; dropping them until it is back",
+                    extra={"error": str(exc)},
+                )
+                self._dropped_since_failure = 0
+            self._dropped_since_failure += len(messages)
+        else:
+            if self._dropped_since_failure is not None:
+                logger.warning(
+                    "events reach Redis again",
+                    extra={"dropped_events": self._dropped_since_failure},
+                )
+                self._dropped_since_failure = None
+        return [None] * len(messages)
+
+    async def _publish_batches(self, messages: Sequence[tuple[str, str]]) -> None:
         bodies_by_channel: dict[str, list[str]] = {}
         for channel, body in messages:
             bodies_by_channel.setdefault(channel, []).append(body)
@@ -220,7 +242,6 @@ class RedisEventBus:
                 for channel, batch in batches:
                     pipeline.publish(channel, batch)
                 await pipeline.execute()
-        return [None] * len(messages)
 
     def subscribe(self, patterns: Sequence[str], org_id: uuid.UUID, capacity: int) -> Subscription:
         if not self._listens:
