@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -116,10 +115,5 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
             await session.rollback()
             session.info.pop(_AFTER_COMMIT_KEY, None)
             raise
-        callbacks = session.info.pop(_AFTER_COMMIT_KEY, [])
-        if len(callbacks) == 1:
-            await callbacks[0]()
-        elif callbacks:
-            # Together, in the order they were asked for: a transaction that enqueued 250 jobs
-            # publishes their 250 events in one trip to the bus, not in 250.
-            await asyncio.gather(*(callback() for callback in callbacks))
+        for callback in session.info.pop(_AFTER_COMMIT_KEY, []):
+            await callback()
