@@ -44,9 +44,10 @@ sys.path.insert(0, str(REPO / "src"))
 
 from sqlalchemy import func, select
 
+from reelhouse.platform.apps import InstalledApps
 from reelhouse.platform.auth.organizations import ensure_first_admin
 from reelhouse.platform.db import unit_of_work
-from reelhouse.platform.jobs.background import JobBackground
+from reelhouse.platform.jobs.execution.background import JobBackground
 from reelhouse.platform.jobs.models import Job, JobStatus
 from reelhouse.platform.jobs.service import JobService
 from reelhouse.platform.migrations import upgrade
@@ -114,7 +115,9 @@ async def organization(runtime: Runtime) -> uuid.UUID:
 
 async def enqueue_batch(runtime: Runtime, org_id: uuid.UUID, count: int) -> None:
     async with unit_of_work(runtime.session_factory) as session:
-        jobs = JobService(session, org_id, runtime.event_bus, runtime.dispatcher)
+        jobs = JobService(
+            session=session, org_id=org_id, bus=runtime.event_bus, dispatcher=runtime.dispatcher
+        )
         for _ in range(count):
             await jobs.enqueue(NOOP)
 
@@ -150,8 +153,9 @@ async def start_latencies(runtime: Runtime) -> list[float]:
 async def measure_reelhouse(
     name: str, settings: Settings, total: int, run_jobs_here: bool
 ) -> dict[str, Any]:
-    await upgrade(settings.resolved_database_url)
-    runtime = await Runtime.open(settings)
+    apps = InstalledApps.load(settings.apps)
+    await upgrade(settings.resolved_database_url, apps)
+    runtime = await Runtime.open(settings, apps)
     background = JobBackground(runtime, run_jobs=run_jobs_here, schedule=False)
     try:
         org_id = await organization(runtime)
@@ -301,7 +305,7 @@ async def measure_celery(database: str, folder: Path, total: int) -> dict[str, A
         WORKER_CONCURRENCY,
     ]
     try:
-        await upgrade(settings.resolved_database_url)
+        await upgrade(settings.resolved_database_url, InstalledApps.load(settings.apps))
         with background_process(worker, reelhouse_env(settings), REPO):
             return await measure_reelhouse("reelhouse celery", settings, total, False)
     finally:

@@ -20,10 +20,11 @@ from fastapi import FastAPI
 from sqlalchemy import delete
 
 from reelhouse.app import create_app
+from reelhouse.platform.apps import InstalledApps
 from reelhouse.platform.db import Base, create_engine
 from reelhouse.platform.http_protocol import PROTOCOL_PATH
 from reelhouse.platform.migrations import upgrade
-from reelhouse.settings import Settings
+from reelhouse.settings import INSTALLED_APPS, Settings
 from tests.s3_server import moto_endpoint  # noqa: F401 - a fixture for every test module
 from tests.services import POSTGRES_ADMIN_URL, REDIS_URL, free_port, require_service
 
@@ -64,7 +65,7 @@ async def database(
 ) -> AsyncIterator[Database]:
     """One migrated database per backend for the whole run."""
     async with fresh_database(request.param, tmp_path_factory.mktemp("db")) as db:
-        await upgrade(db.url)
+        await upgrade(db.url, InstalledApps.load(INSTALLED_APPS))
         yield db
 
 

@@ -31,7 +31,9 @@ async def enqueue(app: FastAPI, org_id: uuid.UUID, job_type: str, **payload: Any
     """Enqueue as an app's service would, in a unit of work of its own."""
     runtime = app.state.runtime
     async with unit_of_work(runtime.session_factory) as session:
-        jobs = JobService(session, org_id, runtime.event_bus, runtime.dispatcher)
+        jobs = JobService(
+            session=session, org_id=org_id, bus=runtime.event_bus, dispatcher=runtime.dispatcher
+        )
         job = await jobs.enqueue(job_type, payload)
     return str(job.id)
 
@@ -91,6 +93,7 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         "REELHOUSE_DATA_DIR": str(settings.data_dir),
         "REELHOUSE_SECRET_KEY": settings.jwt_secret,
         "REELHOUSE_TASK_MODULES": settings.task_modules,
+        "REELHOUSE_APPS": settings.apps,
         "REELHOUSE_AUTO_MIGRATE": "false",
         "REELHOUSE_LOG_FORMAT": "json",
         "REELHOUSE_JOB_POLL_SECONDS": str(settings.job_poll_seconds),

@@ -6,13 +6,15 @@ from pathlib import Path
 
 from fastapi.routing import APIRoute, APIWebSocketRoute
 
-from reelhouse.app import API_PREFIX, ROUTERS, create_app
+from reelhouse.app import API_PREFIX, create_app
+from reelhouse.platform.apps import InstalledApps
 from reelhouse.settings import Settings
 
 API_MAP = Path(__file__).resolve().parent.parent / "docs" / "api-map.md"
 
 
 def served_routes(tmp_path: Path) -> set[str]:
+    routers = InstalledApps.load(Settings().apps).routers()
     document = create_app(Settings(data_dir=tmp_path)).openapi()
     routes = {
         f"{method.upper()} {path}"
@@ -21,13 +23,13 @@ def served_routes(tmp_path: Path) -> set[str]:
     }
     websockets = {
         f"WS {API_PREFIX}{route.path}"
-        for router in ROUTERS
+        for router in routers
         for route in router.routes
         if isinstance(route, APIWebSocketRoute)
     }
     hidden = [
         route.path
-        for router in ROUTERS
+        for router in routers
         for route in router.routes
         if isinstance(route, APIRoute) and not route.include_in_schema
     ]

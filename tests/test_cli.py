@@ -11,8 +11,10 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from reelhouse.platform.apps import InstalledApps
 from reelhouse.platform.db import Base, create_engine
 from reelhouse.platform.migrations import upgrade
+from reelhouse.settings import INSTALLED_APPS
 from tests.conftest import Database, fresh_database
 
 
@@ -50,6 +52,7 @@ async def test_migrate_check_fails_behind_and_passes_after_migrate(
 
 
 async def test_migrations_match_the_models(database: Database) -> None:
+    InstalledApps.load(INSTALLED_APPS).import_models()
     engine = create_engine(database.url)
     async with engine.connect() as connection:
         differences = await connection.run_sync(
@@ -64,7 +67,7 @@ async def test_users_create_makes_the_first_admin_then_more_organizations(
     database: Database, tmp_path: Path
 ) -> None:
     async with fresh_database(database.backend, tmp_path) as empty:
-        await upgrade(empty.url)
+        await upgrade(empty.url, InstalledApps.load(INSTALLED_APPS))
         first = reelhouse(
             "users",
             "create",

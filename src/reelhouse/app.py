@@ -11,44 +11,31 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.exc import IntegrityError
 
 from reelhouse import __version__
-from reelhouse.apps.archive import ingest_router, outputs_router
-from reelhouse.apps.archive import router as archive_router
-from reelhouse.apps.dashboard import router as dashboard_router
-from reelhouse.platform import health, realtime
-from reelhouse.platform.auth import router as auth_router
+from reelhouse.platform.apps import InstalledApps
 from reelhouse.platform.auth.organizations import ensure_first_admin
 from reelhouse.platform.errors import Conflict, install_error_handlers
-from reelhouse.platform.jobs import router as jobs_router
-from reelhouse.platform.jobs.background import JobBackground
+from reelhouse.platform.jobs.execution.background import JobBackground
 from reelhouse.platform.logging import RequestContextMiddleware, configure_logging
 from reelhouse.platform.migrations import upgrade
 from reelhouse.platform.runtime import Runtime
 from reelhouse.settings import Settings, write_private_file
 
 API_PREFIX = "/api/v1"
-ROUTERS = (
-    health.router,
-    auth_router.router,
-    jobs_router.router,
-    archive_router.router,
-    ingest_router.router,
-    outputs_router.router,
-    dashboard_router.router,
-    realtime.router,
-)
 INITIAL_ADMIN_FILE = "initial-admin.txt"
 logger = logging.getLogger("reelhouse")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service with the apps ``settings.apps`` lists, each mounted under ``/api/v1``."""
     settings = settings or Settings()
+    apps = InstalledApps.load(settings.apps)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrates_on_start:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-            await upgrade(settings.resolved_database_url)
-        runtime = await Runtime.open(settings)
+            await upgrade(settings.resolved_database_url, apps)
+        runtime = await Runtime.open(settings, apps)
         app.state.runtime = runtime
         runs_jobs = settings.job_executor == "local" and settings.job_workers > 0
         background = JobBackground(runtime, run_jobs=runs_jobs, schedule=True)
@@ -71,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     api = APIRouter(prefix=API_PREFIX)
-    for router in ROUTERS:
+    for router in apps.routers():
         api.include_router(router)
     app.include_router(api)
     return app

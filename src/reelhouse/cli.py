@@ -65,11 +65,11 @@ def worker(executor: str | None, concurrency: int | None, pool: str) -> None:
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     if settings.job_executor == "local":
-        from reelhouse.platform.jobs.background import run_local_worker
+        from reelhouse.platform.jobs.execution.background import run_local_worker
 
         asyncio.run(run_local_worker(settings))
         return
-    from reelhouse.platform.jobs.celery_app import create_celery, worker_queues
+    from reelhouse.platform.jobs.execution.celery_app import create_celery, worker_queues
 
     assert settings.broker_url is not None
     create_celery(settings.broker_url).worker_main(
@@ -93,14 +93,16 @@ def worker(executor: str | None, concurrency: int | None, pool: str) -> None:
 @click.option("--check", is_flag=True, help="Exit 1 if the database is behind the newest revision.")
 def migrate(check: bool) -> None:
     """Bring the database to the newest revision, or check that it is there."""
+    from reelhouse.platform.apps import InstalledApps
     from reelhouse.platform.migrations import current_revisions, head_revisions, upgrade
 
     settings = Settings()
+    apps = InstalledApps.load(settings.apps)
     url = settings.resolved_database_url
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if check:
         current = asyncio.run(current_revisions(url))
-        heads = head_revisions()
+        heads = head_revisions(apps)
         if current != heads:
             click.echo(
                 f"database at {sorted(current) or 'no revision'}, newest is {sorted(heads)}: "
@@ -110,7 +112,7 @@ def migrate(check: bool) -> None:
             sys.exit(1)
         click.echo(f"database is at the newest revision {sorted(heads)}")
         return
-    asyncio.run(upgrade(url))
+    asyncio.run(upgrade(url, apps))
     click.echo("database migrated to the newest revision")
 
 
@@ -142,6 +144,7 @@ def create_user(email: str, password: str, organization: str | None) -> None:
 async def _create_admin(
     settings: Settings, email: str, password: str, organization: str | None
 ) -> str:
+    from reelhouse.platform.apps import InstalledApps
     from reelhouse.platform.auth.organizations import (
         create_organization_with_admin,
         ensure_first_admin,
@@ -150,7 +153,7 @@ async def _create_admin(
 
     if len(password) < 8:
         raise click.ClickException("the password needs at least 8 characters")
-    runtime = await Runtime.open(settings)
+    runtime = await Runtime.open(settings, InstalledApps.load(settings.apps))
     try:
         async with runtime.session_factory() as session:
             first = await ensure_first_admin(

@@ -5,20 +5,23 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
-# Modules whose @task decorators register job handlers; each app adds its tasks module here.
-BUILTIN_TASK_MODULES = (
-    "reelhouse.platform.jobs.builtin",
-    "reelhouse.apps.archive.tasks",
-    "reelhouse.apps.archive.derived",
-    "reelhouse.apps.archive.ingest",
-)
+INSTALLED_APPS = "reelhouse.apps:INSTALLED_APPS"
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
+
+
+class AppSettings(BaseSettings):
+    """The base of an app's own settings; each app sets its prefix, ``REELHOUSE_<APP>_``."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+
+AppSettingsT = TypeVar("AppSettingsT", bound=AppSettings)
 
 
 class Settings(BaseSettings):
@@ -40,14 +43,9 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     admin_organization: str = "Default"
     ws_queue_size: int = Field(default=256, ge=1)
-    import_roots: str = Field(
-        default="",
-        description="Folders (comma-separated) server-side files may be registered from.",
-    )
-    probe_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
-    desktop: bool = Field(default=False, description="A desktop install (native dialogs).")
-    dialog_timeout_seconds: float = Field(
-        default=300, gt=0, description="How long a native file dialog waits for an answer."
+    apps: str = Field(
+        default=INSTALLED_APPS,
+        description="The installed apps: a module and the name of its list of app manifests.",
     )
     storage_backend: Literal["local", "s3"] = "local"
     s3_bucket: str | None = None
@@ -74,6 +72,7 @@ class Settings(BaseSettings):
     task_modules: str = Field(default="", description="Extra comma-separated modules with tasks.")
     log_format: Literal["auto", "json", "text"] = "auto"
     log_level: str = "INFO"
+    _app_settings: dict[type[AppSettings], AppSettings] = PrivateAttr(default_factory=dict)
 
     @field_validator("secret_key")
     @classmethod
@@ -103,9 +102,23 @@ class Settings(BaseSettings):
         return to_async_url(self.database_url)
 
     @property
-    def all_task_modules(self) -> list[str]:
-        extra = [module.strip() for module in self.task_modules.split(",") if module.strip()]
-        return [*BUILTIN_TASK_MODULES, *extra]
+    def extra_task_modules(self) -> list[str]:
+        return [module.strip() for module in self.task_modules.split(",") if module.strip()]
+
+    def app(self, kind: type[AppSettingsT]) -> AppSettingsT:
+        """An app's own settings: as given to ``with_app_settings``, or read from the environment
+        once."""
+        found = self._app_settings.get(kind)
+        if found is None:
+            found = self._app_settings[kind] = kind()
+        assert isinstance(found, kind)
+        return found
+
+    def with_app_settings(self, *given: AppSettings) -> Settings:
+        """A copy of these settings with some apps' settings given rather than read."""
+        copy = self.model_copy()
+        copy._app_settings = {**self._app_settings, **{type(each): each for each in given}}
+        return copy
 
     @property
     def is_sqlite(self) -> bool:

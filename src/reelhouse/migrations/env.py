@@ -9,12 +9,16 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
-import reelhouse.apps.archive.models
-import reelhouse.platform.auth.models
-import reelhouse.platform.jobs.models  # noqa: F401 - these imports register the tables
+from reelhouse.platform.apps import InstalledApps
 from reelhouse.platform.db import Base, UTCDateTime, create_engine
 from reelhouse.settings import Settings
 
+# Handed over by ``reelhouse migrate`` (and the app's start-up); read from the settings when
+# Alembic's own command line runs this.
+installed: InstalledApps = context.config.attributes.get("apps") or InstalledApps.load(
+    Settings().apps
+)
+installed.import_models()
 target_metadata = Base.metadata
 
 

@@ -19,6 +19,7 @@ from reelhouse.platform.events import EventBus
 from reelhouse.platform.logging import bind_request_context
 from reelhouse.platform.pagination import MAX_PAGE_SIZE, PageRequest, TimeRange
 from reelhouse.platform.runtime import Runtime
+from reelhouse.platform.scope import Scope
 from reelhouse.settings import Settings
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a route, not a secret
@@ -67,12 +68,62 @@ async def get_principal(
     return principal
 
 
+async def get_principal_apart(
+    connection: HTTPConnection, token: Annotated[str | None, Depends(_bearer)]
+) -> Principal:
+    """The caller, authenticated in a unit of work of its own that ends at once: for routes that
+    wait long (a person at a dialog) before they touch the database, so that the request holds
+    no connection, nor a snapshot, while it waits."""
+    if not token:
+        raise Unauthorized("missing bearer token or API key")
+    runtime = get_runtime(connection)
+    async with unit_of_work(runtime.session_factory) as session:
+        principal = await authenticate(session, token, runtime.settings.jwt_secret)
+    bind_request_context(org_id=str(principal.org_id), user_id=str(principal.user_id))
+    return principal
+
+
+def scope_of(session: AsyncSession, principal: Principal, runtime: Runtime) -> Scope:
+    return Scope(
+        session=session,
+        org_id=principal.org_id,
+        actor=principal,
+        bus=runtime.event_bus,
+        dispatcher=runtime.dispatcher,
+        storage=runtime.storage,
+        settings=runtime.settings,
+    )
+
+
+def get_scope(
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(get_principal)],
+    runtime: RuntimeDep,
+) -> Scope:
+    return scope_of(session, principal, runtime)
+
+
+def get_scope_apart(
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(get_principal_apart)],
+    runtime: RuntimeDep,
+) -> Scope:
+    return scope_of(session, principal, runtime)
+
+
 def require_role(role: Role) -> Any:
     async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         principal.require(role)
         return principal
 
     return Depends(check)
+
+
+async def get_member_apart(
+    principal: Annotated[Principal, Depends(get_principal_apart)],
+) -> Principal:
+    principal.require(Role.member)
+    return principal
 
 
 async def get_instance_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
@@ -110,3 +161,7 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 MemberPrincipal = Annotated[Principal, require_role(Role.member)]
 AdminPrincipal = Annotated[Principal, require_role(Role.admin)]
 InstanceAdminPrincipal = Annotated[Principal, Depends(get_instance_admin)]
+ScopeDep = Annotated[Scope, Depends(get_scope)]
+# A scope whose caller was authenticated apart from the request's unit of work.
+ScopeApartDep = Annotated[Scope, Depends(get_scope_apart)]
+MemberPrincipalApart = Annotated[Principal, Depends(get_member_apart)]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
+from reelhouse.platform.apps import InstalledApps
 from reelhouse.platform.auth.principal import Principal, authenticate
 from reelhouse.platform.deps import get_runtime
 from reelhouse.platform.errors import Unauthorized
@@ -45,7 +47,7 @@ async def event_stream(
         await websocket.send_json(
             {"event": "connected", "topics": patterns, "org_id": str(principal.org_id)}
         )
-        await _pump(websocket, subscription)
+        await _pump(websocket, subscription, _may_receive(principal, runtime.apps))
     finally:
         subscription.close()
 
@@ -77,7 +79,20 @@ async def _first_message_token(websocket: WebSocket) -> str:
     return token
 
 
-async def _pump(websocket: WebSocket, subscription: Subscription) -> None:
+def _may_receive(principal: Principal, apps: InstalledApps) -> Callable[[str], bool]:
+    """Whether the principal's role may see a topic's events, as the manifest declaring the
+    topic says; a topic no manifest declares is open to every role of the organization."""
+
+    def allowed(topic: str) -> bool:
+        required = apps.role_for_topic(topic)
+        return required is None or principal.role.includes(required)
+
+    return allowed
+
+
+async def _pump(
+    websocket: WebSocket, subscription: Subscription, may_receive: Callable[[str], bool]
+) -> None:
     """Send events until the client leaves or falls behind; client messages are ignored."""
 
     async def drain_client() -> None:
@@ -98,7 +113,8 @@ async def _pump(websocket: WebSocket, subscription: Subscription) -> None:
                 await websocket.close(CLOSE_TOO_SLOW, "too slow: events were dropped")
                 return
             topic, event = item
-            await websocket.send_json(event.to_json(topic))
+            if may_receive(topic):
+                await websocket.send_json(event.to_json(topic))
     except WebSocketDisconnect:
         return
     finally:

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from reelhouse.apps.dashboard.schemas import Blocker, DashboardSummary, DashboardTrends
 from reelhouse.apps.dashboard.service import DashboardService
-from reelhouse.platform.deps import CurrentPrincipal, SessionDep
+from reelhouse.platform.deps import RuntimeDep, ScopeDep
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 
 
-def get_dashboard(session: SessionDep, principal: CurrentPrincipal) -> DashboardService:
-    return DashboardService(session, principal.org_id)
+def get_dashboard(scope: ScopeDep, runtime: RuntimeDep) -> DashboardService:
+    return DashboardService(scope, runtime.apps.dashboard_contributions())
 
 
 DashboardDep = Annotated[DashboardService, Depends(get_dashboard)]
 
 
 @router.get("/summary")
-async def summary(dashboard: DashboardDep) -> dict[str, Any]:
+async def summary(dashboard: DashboardDep) -> DashboardSummary:
     """Counts by status and type, bytes stored and freshness, for assets, jobs and outputs."""
     return await dashboard.summary()
 
@@ -28,12 +29,12 @@ async def summary(dashboard: DashboardDep) -> dict[str, Any]:
 @router.get("/trends")
 async def trends(
     dashboard: DashboardDep, days: Annotated[int, Query(ge=1, le=90)] = 30
-) -> dict[str, Any]:
+) -> DashboardTrends:
     """Assets, jobs and outputs created per day (UTC) over the last ``days`` days."""
     return await dashboard.trends(days)
 
 
 @router.get("/blockers")
-async def blockers(dashboard: DashboardDep) -> list[dict[str, Any]]:
+async def blockers(dashboard: DashboardDep) -> list[Blocker]:
     """What failed or went missing, each with a link to it."""
     return await dashboard.blockers()

@@ -1,24 +1,50 @@
-"""What a job handler receives: its payload, and ways to report, check and publish."""
+"""What a job handler receives: its job, a scope to build services in, and ways to report,
+check and publish."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Executor
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelhouse.platform.events import Event, EventBus, Subject
-from reelhouse.platform.jobs.dispatch import Dispatcher
-from reelhouse.platform.jobs.store import ClaimedJob
+from reelhouse.platform.jobs.execution.dispatch import Dispatcher
+from reelhouse.platform.jobs.models import JobPriority
+from reelhouse.platform.scope import Scope
+from reelhouse.platform.storage import Storage
 from reelhouse.settings import Settings
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A job this worker holds: the attempt number guards every later write."""
+
+    id: uuid.UUID
+    org_id: uuid.UUID
+    type: str
+    payload: dict[str, Any]
+    attempt: int
+    max_attempts: int
+    timeout_s: float | None
+    subject_kind: str | None
+    subject_id: uuid.UUID | None
+    priority: JobPriority
+
+    @property
+    def subject(self) -> Subject | None:
+        if self.subject_kind is None or self.subject_id is None:
+            return None
+        return Subject(self.subject_kind, self.subject_id)
 
 
 class JobCancelled(Exception):
@@ -41,6 +67,7 @@ class JobContext:
         settings: Settings,
         event_bus: EventBus,
         dispatcher: Dispatcher,
+        storage: Storage,
         unit_of_work: Callable[[], AbstractAsyncContextManager[AsyncSession]],
         report: Callable[[float, str | None], Awaitable[bool | None]],
         process_pool: Callable[[], Executor],
@@ -49,6 +76,7 @@ class JobContext:
         self.settings = settings
         self.event_bus = event_bus
         self.dispatcher = dispatcher
+        self.storage = storage
         self._unit_of_work = unit_of_work
         self._report = report
         self._process_pool = process_pool
@@ -76,6 +104,21 @@ class JobContext:
     def unit_of_work(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session that commits when the block ends (and rolls back if it raises)."""
         return self._unit_of_work()
+
+    @asynccontextmanager
+    async def scope(self) -> AsyncIterator[Scope]:
+        """A unit of work in the job's organization, to build services in; it commits when the
+        block ends. The job works on its own behalf: the scope has no actor."""
+        async with self._unit_of_work() as session:
+            yield Scope(
+                session=session,
+                org_id=self.org_id,
+                actor=None,
+                bus=self.event_bus,
+                dispatcher=self.dispatcher,
+                storage=self.storage,
+                settings=self.settings,
+            )
 
     async def progress(self, fraction: float, message: str | None = None) -> None:
         """Record progress (0..1) and publish it; raises ``JobCancelled`` if cancel was asked."""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -96,9 +95,3 @@ def get_task(name: str) -> TaskSpec | None:
 
 def periodic_specs() -> list[PeriodicSpec]:
     return list(_periodic.values())
-
-
-def import_task_modules(modules: Iterable[str]) -> None:
-    """Import the modules whose decorators register tasks (apps' and configured ones)."""
-    for module in modules:
-        importlib.import_module(module)

@@ -7,15 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from reelhouse.platform.deps import (
-    CreatedRange,
-    CurrentPrincipal,
-    EventBusDep,
-    MemberPrincipal,
-    PageParams,
-    RuntimeDep,
-    SessionDep,
-)
+from reelhouse.platform.deps import CreatedRange, MemberPrincipal, PageParams, ScopeDep
 from reelhouse.platform.errors import Conflict, InvalidInput, NotFound, errors
 from reelhouse.platform.events import Subject
 from reelhouse.platform.jobs.models import Job, JobStatus
@@ -26,10 +18,8 @@ from reelhouse.platform.pagination import Page
 router = APIRouter(tags=["jobs"])
 
 
-def get_job_service(
-    session: SessionDep, principal: CurrentPrincipal, bus: EventBusDep, runtime: RuntimeDep
-) -> JobService:
-    return JobService(session, principal.org_id, bus, runtime.dispatcher)
+def get_job_service(scope: ScopeDep) -> JobService:
+    return scope.jobs
 
 
 JobServiceDep = Annotated[JobService, Depends(get_job_service)]

@@ -83,3 +83,9 @@ class JobCreate(BaseModel):
     payload: dict[str, Any] = Field(default_factory=dict)
     priority: JobPriority | None = None
     subject: SubjectRef | None = None
+
+
+class JobSummary(BaseModel):
+    by_status: dict[str, int]
+    by_type: dict[str, int]
+    last_finished_at: datetime | None

@@ -11,17 +11,23 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelhouse.platform.auth.principal import Principal
+from reelhouse.platform.counting import count_by, newest, per_day
 from reelhouse.platform.db import after_commit, utcnow
 from reelhouse.platform.errors import Conflict, InvalidInput
-from reelhouse.platform.events import EventBus, Subject, publish_after_commit
-from reelhouse.platform.jobs.dispatch import Delivery, Dispatcher
+from reelhouse.platform.events import Event, EventBus, Subject, publish_after_commit
+from reelhouse.platform.jobs.execution.dispatch import Delivery, Dispatcher
 from reelhouse.platform.jobs.models import Job, JobPriority, JobStatus
 from reelhouse.platform.jobs.registry import get_task
-from reelhouse.platform.jobs.store import JOBS_TOPIC, job_event
+from reelhouse.platform.jobs.schemas import JobSummary
 from reelhouse.platform.pagination import PageRequest, TimeRange, within
 from reelhouse.platform.repository import Repository
 
 _DELIVERIES_KEY = "reelhouse.job_deliveries"
+JOBS_TOPIC = "jobs"
+
+
+def job_event(name: str, job_id: uuid.UUID, org_id: uuid.UUID, **data: Any) -> Event:
+    return Event(event=name, org_id=org_id, subject=Subject("job", job_id), data=data)
 
 
 class JobRepository(Repository[Job]):
@@ -40,7 +46,7 @@ class JobFilters:
 
 class JobService:
     def __init__(
-        self, session: AsyncSession, org_id: uuid.UUID, bus: EventBus, dispatcher: Dispatcher
+        self, *, session: AsyncSession, org_id: uuid.UUID, bus: EventBus, dispatcher: Dispatcher
     ) -> None:
         self.session = session
         self.org_id = org_id
@@ -179,6 +185,39 @@ class JobService:
         self._deliver_after_commit(Delivery(job.id, job.priority))
         self._publish(job, "job.queued")
         return job
+
+    async def latest_for(self, subject: Subject, job_type: str) -> Job | None:
+        """The newest job of ``job_type`` asked for ``subject``."""
+        found = await self.jobs.list(
+            self.jobs.select()
+            .where(
+                Job.type == job_type,
+                Job.subject_kind == subject.kind,
+                Job.subject_id == subject.id,
+            )
+            .order_by(Job.created_at.desc())
+            .limit(1)
+        )
+        return found[0] if found else None
+
+    async def summary(self) -> JobSummary:
+        return JobSummary(
+            by_status=await count_by(self.jobs, Job.status),
+            by_type=await count_by(self.jobs, Job.type),
+            last_finished_at=await newest(self.jobs, Job.finished_at),
+        )
+
+    async def created_per_day(self, days: int) -> dict[str, int]:
+        return await per_day(self.jobs, days)
+
+    async def failed(self, limit: int) -> Sequence[Job]:
+        """The latest failed jobs, newest first."""
+        return await self.jobs.list(
+            self.jobs.select()
+            .where(Job.status == JobStatus.failed)
+            .order_by(Job.finished_at.desc())
+            .limit(limit)
+        )
 
     def _deliver_after_commit(self, delivery: Delivery) -> None:
         # One dispatch per transaction however many jobs it asked for.

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from reelhouse.apps.archive.profiling.image import profile_image
 from reelhouse.apps.archive.profiling.media import profile_media
-from reelhouse.apps.archive.profiling.registry import register_profiler
 from reelhouse.apps.archive.profiling.signatures import family_of
 from reelhouse.apps.archive.profiling.tabular import profile_csv, profile_parquet
+from reelhouse.platform.profiling import register_profiler
 
 
 def is_video(path: Path, head: bytes) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from reelhouse.apps.archive.profiling.registry import ProfileFailed
+from reelhouse.platform.profiling import ProfileFailed
 
 _BOX_HEADER = struct.Struct(">I4s")
 _LARGE_SIZE = struct.Struct(">Q")

@@ -8,7 +8,7 @@ from typing import Any
 from PIL import Image
 
 from reelhouse.apps.archive.profiling.exif import ORIENTATION_TAG, exif_facts, gps_position
-from reelhouse.apps.archive.profiling.registry import Profile, guess_media_type
+from reelhouse.platform.profiling import Profile, guess_media_type
 
 # JPEG can decode at 1/2, 1/4 or 1/8 scale: the whole stream is still read, so a cut-off file
 # is still caught, in an eighth of the memory.

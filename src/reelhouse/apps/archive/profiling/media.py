@@ -15,7 +15,7 @@ from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
 from reelhouse.apps.archive.profiling.containers import check_iso_boxes, check_riff_size
-from reelhouse.apps.archive.profiling.registry import (
+from reelhouse.platform.profiling import (
     HEAD_SIZE,
     Profile,
     ProfileFailed,

@@ -10,7 +10,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-from reelhouse.apps.archive.profiling.registry import Profile, ProfileFailed
+from reelhouse.platform.profiling import Profile, ProfileFailed
 
 PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
 CSV_BLOCK_SIZE = 1 << 20

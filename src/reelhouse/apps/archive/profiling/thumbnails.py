@@ -8,7 +8,7 @@ import av
 from PIL import Image, ImageOps
 
 from reelhouse.apps.archive.profiling.media import primary_stream
-from reelhouse.apps.archive.profiling.registry import ProfileFailed
+from reelhouse.platform.profiling import ProfileFailed
 
 THUMBNAIL_SIZES = (128, 512)
 VIDEO_POSITION = 0.1

@@ -1,0 +1,1 @@
+"""Assets: files taken in once per content, probed, found and served."""

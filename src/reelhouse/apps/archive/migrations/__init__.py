@@ -1,0 +1,1 @@
+"""The archive's Alembic revisions, part of the one history (see ``platform.migrations``)."""

@@ -1,0 +1,1 @@
+"""Stored objects: the content-addressed bytes that assets and outputs share."""

@@ -1,0 +1,1 @@
+"""Outputs: derived files any app writes (datasets, sidecars, thumbnails, models)."""

@@ -1,0 +1,1 @@
+"""Tags: a catalog of normalized names, attached to assets."""

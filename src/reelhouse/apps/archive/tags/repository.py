@@ -1,0 +1,67 @@
+"""Queries of tags and of the assets that carry them, inside one organization."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from reelhouse.apps.archive.tags.models import AssetTag, Tag
+from reelhouse.platform.repository import Repository
+
+
+class TagRepository(Repository[Tag]):
+    model = Tag
+    kind = "tag"
+
+    async def by_name(self, name: str) -> Tag | None:
+        return (await self.session.execute(self.select().where(Tag.name == name))).scalar()
+
+    async def with_counts(self) -> list[tuple[Tag, int]]:
+        counts = (
+            select(AssetTag.tag_id, func.count().label("assets"))
+            .where(AssetTag.org_id == self.org_id)
+            .group_by(AssetTag.tag_id)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(Tag, func.coalesce(counts.c.assets, 0))
+            .outerjoin(counts, counts.c.tag_id == Tag.id)
+            .where(Tag.org_id == self.org_id)
+            .order_by(Tag.name)
+        )
+        return [(tag, int(count)) for tag, count in rows.all()]
+
+
+class AssetTagRepository(Repository[AssetTag]):
+    model = AssetTag
+    kind = "tag of asset"
+
+    async def find(self, asset_id: uuid.UUID, tag_id: uuid.UUID) -> AssetTag | None:
+        statement = self.select().where(AssetTag.asset_id == asset_id, AssetTag.tag_id == tag_id)
+        return (await self.session.execute(statement)).scalar()
+
+    def assets_tagged(self, name: str) -> Select[Any]:
+        """The ids of the assets that carry the tag ``name``, as a subquery to filter by."""
+        return (
+            select(AssetTag.asset_id)
+            .join(Tag, Tag.id == AssetTag.tag_id)
+            .where(AssetTag.org_id == self.org_id, Tag.name == name)
+        )
+
+    async def names_by_asset(self, asset_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+        """The tags of each asset, in one query for a whole page."""
+        if not asset_ids:
+            return {}
+        rows = await self.session.execute(
+            select(AssetTag.asset_id, Tag.name)
+            .join(Tag, Tag.id == AssetTag.tag_id)
+            .where(AssetTag.org_id == self.org_id, AssetTag.asset_id.in_(asset_ids))
+            .order_by(Tag.name)
+        )
+        names: dict[uuid.UUID, list[str]] = {asset_id: [] for asset_id in asset_ids}
+        for asset_id, name in rows.all():
+            names[asset_id].append(name)
+        return names

@@ -1,0 +1,1 @@
+"""Resumable uploads: init, ranged PUTs, status, commit into an asset, expiry."""
