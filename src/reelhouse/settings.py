@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     job_process_workers: int = Field(
         default=0, ge=0, description="CPU worker processes; 0: one per core."
     )
+    job_fast_writes: bool = Field(
+        default=True,
+        description="Claims by id and successes through the database driver, batched; off: "
+        "every job write through SQLAlchemy (half the rate, for comparison and diagnosis).",
+    )
     job_poll_seconds: float = Field(default=0.5, gt=0)
     job_heartbeat_seconds: float = Field(default=5.0, gt=0)
     job_stale_after_seconds: float = Field(default=30.0, gt=0)

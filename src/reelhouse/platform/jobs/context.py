@@ -47,6 +47,12 @@ class ClaimedJob:
         return Subject(self.subject_kind, self.subject_id)
 
 
+SuccessfulEnd = tuple[ClaimedJob, Any]
+"""A job ending as succeeded, with its result."""
+ErrorInfo = tuple[str, str, str | None]
+"""An attempt's error: its type, its message and its traceback."""
+
+
 class JobCancelled(Exception):
     """Raised inside a handler when its job was cancelled; the runner ends it ``cancelled``."""
 

@@ -8,7 +8,6 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from reelhouse.platform.jobs.execution import store
 from reelhouse.platform.jobs.execution.dispatch import LocalDispatcher
 from reelhouse.platform.jobs.execution.runner import JobRunner
 from reelhouse.platform.loops import stop_gracefully
@@ -75,8 +74,7 @@ class LocalExecutor:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
     async def _claim(self, free: int) -> int:
-        async with self.runner.claiming() as db:
-            jobs = await store.claim_next(db, self.runner.worker_id, free)
+        jobs = await self.runner.writes.claim_next(self.runner.worker_id, free)
         for job in jobs:
             self.runner.spawn(job).add_done_callback(lambda _task: self._wake.set())
         return len(jobs)

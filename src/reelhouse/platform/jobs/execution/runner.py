@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import multiprocessing
@@ -12,29 +11,27 @@ import random
 import socket
 import traceback
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reelhouse.platform.apps import import_modules
-from reelhouse.platform.db import create_engine, unit_of_work, utcnow
+from reelhouse.platform.db import unit_of_work, utcnow
 from reelhouse.platform.events import EventBus
 from reelhouse.platform.jobs.context import (
     ClaimedJob,
+    ErrorInfo,
     JobCancelled,
     JobContext,
     JobFailed,
     JobLost,
 )
-from reelhouse.platform.jobs.execution import store
-from reelhouse.platform.jobs.execution.direct import open_direct_writes
 from reelhouse.platform.jobs.execution.dispatch import Delivery, Dispatcher
-from reelhouse.platform.jobs.execution.held_connection import HeldConnection
+from reelhouse.platform.jobs.execution.writes import open_job_writes
 from reelhouse.platform.jobs.models import JobStatus
 from reelhouse.platform.jobs.registry import get_task
 from reelhouse.platform.jobs.service import JOBS_TOPIC, job_event
@@ -44,8 +41,6 @@ from reelhouse.settings import Settings
 
 logger = logging.getLogger("reelhouse.jobs")
 MAX_BACKOFF = timedelta(hours=1)
-
-ErrorInfo = tuple[str, str, str | None]
 
 
 @dataclass(frozen=True)
@@ -79,10 +74,6 @@ class JobRunner:
         self.storage = storage
         self.process_modules = list(process_modules)
         self.session_factory = session_factory
-        # Its own engine: no ping before each use (a job write that meets a dropped connection
-        # fails its batch and the next one reconnects), and no wait behind API requests.
-        self._engine = create_engine(settings.resolved_database_url, pre_ping=False)
-        self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
         self.event_bus = event_bus
         self.dispatcher = dispatcher
         self.worker_id = new_worker_id()
@@ -92,35 +83,18 @@ class JobRunner:
             "job-heartbeat", self.beat, settings.job_heartbeat_seconds, sleep_first=True
         )
         self._process_pool: ProcessPoolExecutor | None = None
-        # SQLite takes one writer at a time and makes the others sleep-poll for the lock; in one
-        # process, queueing our own job writes behind an asyncio lock avoids those sleeps.
-        self._write_lock = asyncio.Lock() if settings.is_sqlite else None
-        # The local pool's claims are single guarded statements: autocommit, on a kept connection.
-        self._claiming = HeldConnection(self._autocommit, write_lock=self._write_lock)
-        # A broker's deliveries and every success go through the driver itself, batched.
-        self._claim_writes = open_direct_writes(settings.resolved_database_url, self._write_lock)
-        self._end_writes = open_direct_writes(settings.resolved_database_url, self._write_lock)
+        self.writes = open_job_writes(
+            settings.resolved_database_url,
+            asyncio.Lock() if settings.is_sqlite else None,
+            fast=settings.job_fast_writes,
+        )
+        # A broker's deliveries and every success are written in batches.
         self._endings = WriteBatcher[_Ending, bool]("job-ends", self._write_ends)
         self._claims = WriteBatcher[uuid.UUID, ClaimedJob | None]("job-claims", self._write_claims)
 
     @property
     def running_count(self) -> int:
         return len(self._running)
-
-    def statement(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        """A connection for one guarded statement, in autocommit: no BEGIN and COMMIT trips."""
-        return self._locked(self._autocommit.connect())
-
-    def claiming(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        """The autocommit connection kept for claims, the hot path of a busy pool."""
-        return self._claiming.use()
-
-    @contextlib.asynccontextmanager
-    async def _locked(
-        self, opening: AbstractAsyncContextManager[AsyncConnection]
-    ) -> AsyncIterator[AsyncConnection]:
-        async with self._write_lock or contextlib.nullcontext(), opening as connection:
-            yield connection
 
     async def start(self) -> None:
         await self._endings.start()
@@ -144,13 +118,10 @@ class JobRunner:
             )
         await self._claims.stop()
         await self._endings.stop()
-        await self._claiming.close()
-        await self._claim_writes.close()
-        await self._end_writes.close()
         await self._heartbeat.stop()
+        await self.writes.close()
         if self._process_pool is not None:
             self._process_pool.shutdown(wait=False, cancel_futures=True)
-        await self._engine.dispose()
 
     def spawn(self, job: ClaimedJob) -> asyncio.Task[None]:
         """Run a claimed job in its own task, held (and heartbeated) until it ends."""
@@ -207,8 +178,7 @@ class JobRunner:
                 job, JobStatus.cancelled, error=("Cancelled", "cancelled on request", None)
             )
         elif reason == "shutdown":
-            async with self.statement() as db:
-                await store.release(db, job, self.worker_id)
+            await self.writes.release(job, self.worker_id)
         elif reason is None:
             raise asyncio.CancelledError
 
@@ -219,8 +189,7 @@ class JobRunner:
         backoff = self.settings.job_retry_base_seconds * 2 ** (job.attempt - 1)
         delay = min(timedelta(seconds=backoff * random.uniform(1.0, 1.2)), MAX_BACKOFF)  # noqa: S311
         due_at = utcnow() + delay
-        async with self.statement() as db:
-            requeued = await store.retry_later(db, job, self.worker_id, due_at, error)
+        requeued = await self.writes.retry_later(job, self.worker_id, due_at, error)
         if requeued:
             await self._publish(
                 job,
@@ -252,28 +221,26 @@ class JobRunner:
     async def _write_ends(self, ends: Sequence[_Ending]) -> list[bool]:
         # Successes, nearly all ends of a busy worker, share their statement.
         successes = [(end.job, end.result) for end in ends if end.status == JobStatus.succeeded]
-        still_ours = await self._end_writes.succeed(self.worker_id, successes) if successes else ()
+        still_ours = await self.writes.succeed(self.worker_id, successes)
         outcomes = []
         for end in ends:
             if end.status == JobStatus.succeeded:
                 outcomes.append(end.job.id in still_ours)
                 continue
-            async with self.statement() as db:
-                outcomes.append(
-                    await store.finish(
-                        db, end.job, self.worker_id, end.status, result=end.result, error=end.error
-                    )
+            outcomes.append(
+                await self.writes.finish(
+                    end.job, self.worker_id, end.status, result=end.result, error=end.error
                 )
+            )
         return outcomes
 
     async def _write_claims(self, job_ids: Sequence[uuid.UUID]) -> list[ClaimedJob | None]:
-        claimed = {job.id: job for job in await self._claim_writes.claim(job_ids, self.worker_id)}
+        claimed = {job.id: job for job in await self.writes.claim(job_ids, self.worker_id)}
         return [claimed.get(job_id) for job_id in job_ids]
 
     def _context(self, job: ClaimedJob) -> JobContext:
         async def report(fraction: float, message: str | None) -> bool | None:
-            async with self.statement() as db:
-                cancel = await store.report_progress(db, job, self.worker_id, fraction, message)
+            cancel = await self.writes.report_progress(job, self.worker_id, fraction, message)
             if cancel is False:
                 await self._publish(job, "job.progress", progress=fraction, message=message)
             return cancel
@@ -306,8 +273,7 @@ class JobRunner:
     async def beat(self) -> None:
         """Refresh heartbeats; stop jobs cancelled meanwhile, or taken from us."""
         held = list(self._running)
-        async with self.statement() as db:
-            alive = await store.beat(db, self.worker_id, held)
+        alive = await self.writes.beat(self.worker_id, held)
         for job_id in held:
             entry = self._running.get(job_id)
             if entry is None:
