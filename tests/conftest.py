@@ -17,7 +17,7 @@ import pytest
 import redis.asyncio as redis_asyncio
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import delete
+from sqlalchemy import delete, inspect
 
 from reelhouse.app import create_app
 from reelhouse.platform.apps import InstalledApps
@@ -74,8 +74,11 @@ async def clean_database(database: Database) -> AsyncIterator[Database]:
     yield database
     engine = create_engine(database.url)
     async with engine.begin() as connection:
+        # Only the tables of the installed apps: an app defined in a test has its own database.
+        present = set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
         for table in reversed(Base.metadata.sorted_tables):
-            await connection.execute(delete(table))
+            if table.name in present:
+                await connection.execute(delete(table))
     await engine.dispose()
 
 

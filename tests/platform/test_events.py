@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed
 
 from reelhouse.platform.db import unit_of_work
 from reelhouse.platform.events import Event, publish_after_commit
-from tests.conftest import create_organization
+from tests.conftest import create_organization, create_user
 
 RECEIVE_TIMEOUT_S = 10
 
@@ -69,6 +69,30 @@ async def test_two_organizations_each_receive_only_their_own_events(
     assert heard_a[0]["event"] == "user.created"
     assert heard_a[0]["topic"] == "users"
     assert heard_a[0]["subject"]["kind"] == "user"
+
+
+async def test_a_topic_reaches_only_the_roles_its_manifest_allows(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], live_server: str
+) -> None:
+    viewer = await create_user(client, admin_headers, "viewer@example.org", role="viewer")
+    url = f"ws://{live_server}/api/v1/ws/events?topics=users,jobs"
+    async with (
+        connect(f"{url}&token={bearer(admin_headers)}") as admin_socket,
+        connect(f"{url}&token={bearer(viewer)}") as viewer_socket,
+    ):
+        await receive(admin_socket), await receive(viewer_socket)
+        await add_user(client, admin_headers, "new@example.org")
+        # A job's event after the user's: what the viewer hears first shows what it was spared.
+        echo = await client.post("/jobs", json={"type": "platform.echo"}, headers=admin_headers)
+        assert echo.status_code == 201, echo.text
+
+        admin_first = await receive(admin_socket)
+        viewer_first = await receive(viewer_socket)
+
+    assert (admin_first["topic"], admin_first["event"]) == ("users", "user.created")
+    assert admin_first["data"]["email"] == "new@example.org"
+    assert viewer_first["topic"] == "jobs"
+    assert viewer_first["subject"]["id"] == echo.json()["id"]
 
 
 async def test_topics_select_what_a_socket_hears(

@@ -6,9 +6,9 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ForeignKey, Select, func, select
+from sqlalchemy import ColumnElement, ForeignKey, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
 
 from reelhouse.platform.db import Base, utcnow
 from reelhouse.platform.errors import NotFound
@@ -56,6 +56,12 @@ class Repository(Generic[OwnedT]):
     async def list(self, statement: Select[OwnedT] | None = None) -> Sequence[OwnedT]:
         result = await self.session.execute(statement if statement is not None else self.select())
         return result.scalars().all()
+
+    async def latest(
+        self, condition: ColumnElement[bool], by: InstrumentedAttribute[Any], limit: int
+    ) -> Sequence[OwnedT]:
+        """At most ``limit`` rows matching ``condition``, the newest by ``by`` first."""
+        return await self.list(self.select().where(condition).order_by(by.desc()).limit(limit))
 
     async def paginate(
         self,

@@ -66,6 +66,8 @@ async def test_uploaded_files_are_probed_by_type(
         "photo.jpg": jpeg_with_exif(make="Reelhouse Cam"),
         "red.png": png_bytes(size=(40, 30)),
         "speeds.parquet": parquet_bytes(rows=100),
+        # Known by its extension only: stored under its content's hash, it must keep that.
+        "speeds.csv": b"t,speed\n0,1.5\n1,2.5\n2,3.0\n",
     }
     uploaded = {}
     for name, content in files.items():
@@ -99,6 +101,8 @@ async def test_uploaded_files_are_probed_by_type(
     assert (assets["red.png"]["facts"]["width"], assets["red.png"]["facts"]["height"]) == (40, 30)
     assert assets["speeds.parquet"]["kind"] == "tabular"
     assert assets["speeds.parquet"]["facts"]["num_rows"] == 100
+    assert assets["speeds.csv"]["kind"] == "tabular"
+    assert assets["speeds.csv"]["facts"]["num_rows"] == 3
 
 
 async def test_the_same_content_twice_is_one_asset_and_one_object(

@@ -212,12 +212,7 @@ class JobService:
 
     async def failed(self, limit: int) -> Sequence[Job]:
         """The latest failed jobs, newest first."""
-        return await self.jobs.list(
-            self.jobs.select()
-            .where(Job.status == JobStatus.failed)
-            .order_by(Job.finished_at.desc())
-            .limit(limit)
-        )
+        return await self.jobs.latest(Job.status == JobStatus.failed, Job.finished_at, limit)
 
     def _deliver_after_commit(self, delivery: Delivery) -> None:
         # One dispatch per transaction however many jobs it asked for.

@@ -302,12 +302,7 @@ class AssetService:
 
     async def failed(self, limit: int) -> Sequence[Asset]:
         """The latest failed assets, newest first."""
-        return await self.assets.list(
-            self.assets.select()
-            .where(Asset.status == AssetStatus.failed)
-            .order_by(Asset.updated_at.desc())
-            .limit(limit)
-        )
+        return await self.assets.latest(Asset.status == AssetStatus.failed, Asset.updated_at, limit)
 
     def _publish(self, name: str, asset: Asset) -> None:
         event = Event(

@@ -50,7 +50,7 @@ async def index_asset(ctx: JobContext) -> dict[str, Any]:
         storage_key, path, name = asset.storage_key, asset.path, asset.name
     await ctx.progress(0.1, "reading the file")
     try:
-        async with readable_copy(ctx.storage, storage_key, path) as local:
+        async with readable_copy(ctx.storage, storage_key, path, name) as local:
             profile = await ctx.run_in_process(profile_file, local)
             thumbnails = 0
             if profile.kind in ("image", "video"):

@@ -242,9 +242,6 @@ class OutputService:
 
     async def unavailable(self, limit: int) -> Sequence[Output]:
         """The latest outputs found missing or corrupt, newest first."""
-        return await self.outputs.list(
-            self.outputs.select()
-            .where(Output.availability != Availability.available)
-            .order_by(Output.updated_at.desc())
-            .limit(limit)
+        return await self.outputs.latest(
+            Output.availability != Availability.available, Output.updated_at, limit
         )

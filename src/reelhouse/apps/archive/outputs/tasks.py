@@ -21,10 +21,11 @@ async def run_output_action(ctx: JobContext) -> dict[str, Any]:
         action = await outputs.get_action(uuid.UUID(ctx.payload["action_id"]))
         output = await outputs.get(action.output_id)
         output_id, name, key, expected = output.id, action.action, output.storage_key, output.sha256
+        filename = output.name
     if not await ctx.storage.exists(key):
         await _mark(ctx, output_id, availability=Availability.missing)
         return {"availability": "missing"}
-    async with readable_copy(ctx.storage, key, None) as local:
+    async with readable_copy(ctx.storage, key, None, filename) as local:
         if name == "verify_checksum":
             actual = await ctx.run_in_process(sha256_of, local)
             state = Availability.available if actual == expected else Availability.corrupt

@@ -32,7 +32,7 @@ from reelhouse.settings import Settings
 
 def create_celery(broker_url: str) -> Celery:
     app = Celery("reelhouse", broker=broker_url, set_as_current=False)
-    if urlsplit(broker_url).scheme in ("redis", "rediss"):
+    if TRANSPORT_PATH is not None and urlsplit(broker_url).scheme in ("redis", "rediss"):
         app.conf.broker_transport = TRANSPORT_PATH
     app.conf.update(
         task_queues=[Queue(priority.queue) for priority in JobPriority],

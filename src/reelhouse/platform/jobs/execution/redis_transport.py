@@ -4,6 +4,9 @@ kombu builds a new ``redis.Redis`` for every publish and every acknowledgement; 
 (its table of response callbacks) costs about a quarter of an acknowledgement. A client only
 borrows connections from the channel's pool for each command, so one serves every thread.
 Celery uses this transport for ``redis://`` and ``rediss://`` brokers (see ``create_celery``).
+
+This overrides a kombu method; if the installed kombu's no longer builds its client the way
+replaced here, kombu's own transport is used instead (``platform/overrides.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,15 @@ from typing import Any
 
 from kombu.transport import redis as kombu_redis
 
-TRANSPORT_PATH = "reelhouse.platform.jobs.execution.redis_transport:Transport"
+from reelhouse.platform.overrides import applies, missing_internals
+
+SHARED_CLIENT_TRANSPORT = "reelhouse.platform.jobs.execution.redis_transport:Transport"
+
+# The stock method builds a client per call from the channel's pool, as ours builds one per pool.
+RELIED_ON: dict[tuple[type, str], frozenset[str]] = {
+    (kombu_redis.Channel, "conn_or_acquire"): frozenset({"client", "_create_client"}),
+    (kombu_redis.Channel, "_create_client"): frozenset({"Client", "pool", "asynchronous"}),
+}
 
 
 class Channel(kombu_redis.Channel):
@@ -34,3 +45,13 @@ class Channel(kombu_redis.Channel):
 
 class Transport(kombu_redis.Transport):
     Channel = Channel
+
+
+def select_transport(missing: list[str]) -> str | None:
+    """The transport Celery is to use for Redis brokers; ``None``: kombu's own."""
+    if applies("the shared-client Redis transport", "kombu", missing):
+        return SHARED_CLIENT_TRANSPORT
+    return None
+
+
+TRANSPORT_PATH = select_transport(missing_internals(RELIED_ON))
