@@ -36,13 +36,11 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -52,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from process_stats import RssSampler, cpu_seconds, own_cpu_seconds, reset_hwm, vm_kib
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN_EMAIL = "bench@example.org"
@@ -59,7 +58,6 @@ ADMIN_PASSWORD = "benchmark-password"
 API = "/api/v1"
 CHUNK_BYTES = 1024 * 1024
 MIB = 1024 * 1024
-SAMPLE_SECONDS = 0.02
 READY_TIMEOUT_SECONDS = 120.0
 UPLOAD_TIMEOUT_SECONDS = 1800.0
 
@@ -131,64 +129,6 @@ def access_token(client: httpx.Client) -> str:
     )
     response.raise_for_status()
     return str(response.json()["access_token"])
-
-
-# --- /proc -----------------------------------------------------------------------------------
-
-
-def vm_kib(pid: int, field: str) -> int:
-    """A ``Vm*`` line of /proc/<pid>/status, in KiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1])
-    raise KeyError(field)
-
-
-def reset_hwm(pid: int) -> bool:
-    """Reset VmHWM to the current RSS (Linux 4.0+), so it then tells the peak since now."""
-    try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
-
-
-def own_cpu_seconds() -> float:
-    """User plus system CPU time of this process (the client) so far, all threads."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class RssSampler:
-    """Reads VmRSS of a process every 20 ms in a thread; keeps the highest value."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.peak_kib = vm_kib(pid, "VmRSS")
-        self.samples = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak_kib = max(self.peak_kib, vm_kib(self.pid, "VmRSS"))
-            self.samples += 1
-            self._stop.wait(SAMPLE_SECONDS)
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak_kib = max(self.peak_kib, vm_kib(self.pid, "VmRSS"))
 
 
 # --- the two sides ---------------------------------------------------------------------------
