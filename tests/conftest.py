@@ -31,6 +31,8 @@ from tests.services import POSTGRES_ADMIN_URL, REDIS_URL, free_port, require_ser
 ADMIN_EMAIL = "admin@example.org"
 ADMIN_PASSWORD = "first-admin-password"
 SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256"
+# Celery queues of this run only: suites sharing one broker never take each other's jobs.
+CELERY_QUEUE_PREFIX = f"reelhouse-test-{uuid.uuid4().hex[:12]}"
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ def settings(clean_database: Database, tmp_path: Path) -> Settings:
         job_sweep_seconds=0.2,
         job_retry_base_seconds=0.05,
         job_process_workers=1,
+        celery_queue_prefix=CELERY_QUEUE_PREFIX,
     )
 
 

@@ -101,6 +101,7 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         "REELHOUSE_JOB_STALE_AFTER_SECONDS": str(settings.job_stale_after_seconds),
         "REELHOUSE_JOB_SWEEP_SECONDS": str(settings.job_sweep_seconds),
         "REELHOUSE_JOB_RETRY_BASE_SECONDS": str(settings.job_retry_base_seconds),
+        "REELHOUSE_CELERY_QUEUE_PREFIX": settings.celery_queue_prefix,
         **extra,
     }
 

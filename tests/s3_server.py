@@ -13,7 +13,9 @@ from pathlib import Path
 import boto3
 import httpx
 import pytest
+from pydantic import SecretStr
 
+from reelhouse.settings import Settings
 from tests.services import free_port
 
 REGION = "us-east-1"
@@ -63,3 +65,17 @@ def make_bucket(endpoint: str) -> str:
     )
     client.create_bucket(Bucket=name)
     return name
+
+
+def settings_on_s3(settings: Settings, endpoint: str, bucket: str | None = None) -> Settings:
+    """``settings`` storing content in a bucket of the moto server (a new one unless given)."""
+    return settings.model_copy(
+        update={
+            "storage_backend": "s3",
+            "s3_bucket": bucket or make_bucket(endpoint),
+            "s3_region": REGION,
+            "s3_endpoint_url": endpoint,
+            "s3_access_key": SecretStr(CREDENTIALS["access_key"]),
+            "s3_secret_key": SecretStr(CREDENTIALS["secret_key"]),
+        }
+    )

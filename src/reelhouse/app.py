@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import logging
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import IntegrityError
+from starlette.routing import compile_path
 
 from reelhouse import __version__
 from reelhouse.platform.apps import InstalledApps
@@ -17,6 +21,7 @@ from reelhouse.platform.errors import Conflict, install_error_handlers
 from reelhouse.platform.jobs.execution.background import JobBackground
 from reelhouse.platform.logging import RequestContextMiddleware, configure_logging
 from reelhouse.platform.migrations import upgrade
+from reelhouse.platform.openapi import install_openapi
 from reelhouse.platform.runtime import Runtime
 from reelhouse.settings import Settings, write_private_file
 
@@ -33,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrates_on_start:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             await upgrade(settings.resolved_database_url, apps)
         runtime = await Runtime.open(settings, apps)
         app.state.runtime = runtime
@@ -52,16 +57,43 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="An open-source backend for recorded data.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
+    install_openapi(app)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     api = APIRouter(prefix=API_PREFIX)
     for router in apps.routers():
+        _type_path_ids(router)
         api.include_router(router)
     app.include_router(api)
     return app
+
+
+def _type_path_ids(router: APIRouter) -> None:
+    """Match a UUID path parameter only to a UUID, so ``GET /assets/register`` finds the
+    ``POST /assets/register`` route (and answers 405) instead of ``/assets/{asset_id}``."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        path = route.path
+        for name in _uuid_path_params(route.dependant):
+            path = path.replace(f"{{{name}}}", f"{{{name}:uuid}}")
+        if path != route.path:
+            route.path = path
+            route.path_regex, route.path_format, route.param_convertors = compile_path(path)
+
+
+def _uuid_path_params(dependant: Dependant) -> set[str]:
+    """Names of the path parameters typed ``UUID``, the route's own and its dependencies'."""
+    names = {
+        param.alias for param in dependant.path_params if param.field_info.annotation is uuid.UUID
+    }
+    for sub in dependant.dependencies:
+        names |= _uuid_path_params(sub)
+    return names
 
 
 def create_app_from_env() -> FastAPI:

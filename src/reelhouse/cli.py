@@ -72,11 +72,11 @@ def worker(executor: str | None, concurrency: int | None, pool: str) -> None:
     from reelhouse.platform.jobs.execution.celery_app import create_celery, worker_queues
 
     assert settings.broker_url is not None
-    create_celery(settings.broker_url).worker_main(
+    create_celery(settings.broker_url, settings.celery_queue_prefix).worker_main(
         [
             "worker",
             "--queues",
-            worker_queues(),
+            worker_queues(settings.celery_queue_prefix),
             "--concurrency",
             str(settings.job_workers),
             "--pool",
@@ -99,7 +99,7 @@ def migrate(check: bool) -> None:
     settings = Settings()
     apps = InstalledApps.load(settings.apps)
     url = settings.resolved_database_url
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if check:
         current = asyncio.run(current_revisions(url))
         heads = head_revisions(apps)

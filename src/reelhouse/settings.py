@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     s3_secret_key: SecretStr | None = None
     s3_prefix: str = ""
     job_executor: Literal["local", "celery"] = "local"
+    celery_queue_prefix: str = Field(
+        default="reelhouse",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$",
+        description="The Celery queues are PREFIX.high, .default and .low: deployments sharing "
+        "one broker each take only their own jobs.",
+    )
     job_workers: int = Field(default=8, ge=0, description="Jobs this process runs at once (local).")
     job_process_workers: int = Field(
         default=0, ge=0, description="CPU worker processes; 0: one per core."
@@ -75,6 +81,18 @@ class Settings(BaseSettings):
     )
     scheduler_tick_seconds: float = Field(default=1.0, gt=0)
     task_modules: str = Field(default="", description="Extra comma-separated modules with tasks.")
+    public_base_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Where clients reach this service (https://host[/prefix]); links in answers "
+        "use it rather than the request's Host header.",
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Wrong passwords in a row before login backs off."
+    )
+    login_backoff_seconds: float = Field(
+        default=1.0, ge=0, description="First login backoff, doubled per further failure."
+    )
     log_format: Literal["auto", "json", "text"] = "auto"
     log_level: str = "INFO"
     _app_settings: dict[type[AppSettings], AppSettings] = PrivateAttr(default_factory=dict)
@@ -141,7 +159,7 @@ class Settings(BaseSettings):
         path = self.data_dir / SECRET_KEY_FILE
         if path.exists():
             return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         generated = secrets.token_urlsafe(48)
         write_private_file(path, generated + "\n")
         return generated

@@ -50,6 +50,8 @@ async def test_an_app_defined_in_the_tests_is_carried_whole(
                         f"/example/notes/{written.json()['note']['id']}", headers=headers
                     )
                 ).json()
+                # Filters accept a kind the app's profiler declares before any file has it.
+                none_yet = await client.get("/assets?kind=Example", headers=headers)
                 uploaded = await upload(client, headers, "field.example", b"one two three four")
                 asset = await settled(client, headers, uploaded.json()["id"])
                 summary = (await client.get("/dashboard/summary", headers=headers)).json()
@@ -62,6 +64,7 @@ async def test_an_app_defined_in_the_tests_is_carried_whole(
     assert job["result"] == {"summary": "hi: 3 words", "kind": "example"}
     # Profiled by the example's profiler in the spawned pool, for its own job and the archive's.
     assert note["profiled_by_pid"] not in (None, os.getpid())
+    assert (none_yet.status_code, none_yet.json()["total"]) == (200, 0)
     assert (asset["status"], asset["kind"], asset["facts"]["words"]) == ("indexed", "example", 4)
     assert asset["facts"]["pid"] != os.getpid()
     assert summary["notes"] == {"notes": 1}

@@ -25,19 +25,33 @@ class Blocker(BaseModel):
     reason: str | None
     link: str
     at: datetime | None
+    subject: str | None = None
+    """For a job, the link of what it worked on; the dashboard lists a failed thing once."""
 
     @classmethod
     def of(
-        cls, kind: str, item_id: uuid.UUID, name: str, reason: str | None, at: datetime | None
+        cls,
+        kind: str,
+        item_id: uuid.UUID,
+        name: str,
+        reason: str | None,
+        at: datetime | None,
+        *,
+        subject: str | None = None,
     ) -> Blocker:
         return cls(
             kind=kind,
             id=item_id,
             name=name,
             reason=reason,
-            link=f"/api/v1/{kind}s/{item_id}",
+            link=link_of(kind, item_id),
             at=at,
+            subject=subject,
         )
+
+
+def link_of(kind: str, item_id: uuid.UUID) -> str:
+    return f"/api/v1/{kind}s/{item_id}"
 
 
 class DashboardContribution(Protocol):

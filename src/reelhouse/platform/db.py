@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, Uuid, event
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, Uuid, event, make_url
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -80,10 +81,29 @@ def create_engine(database_url: str, *, pre_ping: bool = True) -> AsyncEngine:
     costs no failed request; callers that retry on their own may do without.
     """
     if database_url.startswith("sqlite"):
+        create_private_sqlite_file(database_url)
         engine = create_async_engine(database_url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", configure_sqlite_connection)
         return engine
     return create_async_engine(database_url, pool_pre_ping=pre_ping)
+
+
+def create_private_sqlite_file(database_url: str) -> None:
+    """Create the SQLite file (and a missing folder) readable by its owner only.
+
+    It holds password and key hashes. SQLite gives its ``-wal`` and ``-shm`` files the mode of
+    the database file, so creating that one 0600 before SQLite opens it covers all three.
+    """
+    database = make_url(database_url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = os.path.abspath(database)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(descriptor)
 
 
 def configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

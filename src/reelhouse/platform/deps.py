@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request
 from fastapi.requests import HTTPConnection
@@ -17,7 +19,7 @@ from reelhouse.platform.db import unit_of_work
 from reelhouse.platform.errors import Unauthorized
 from reelhouse.platform.events import EventBus
 from reelhouse.platform.logging import bind_request_context
-from reelhouse.platform.pagination import MAX_PAGE_SIZE, PageRequest, TimeRange
+from reelhouse.platform.pagination import MAX_OFFSET, MAX_PAGE_SIZE, PageRequest, TimeRange
 from reelhouse.platform.runtime import Runtime
 from reelhouse.platform.scope import Scope
 from reelhouse.settings import Settings
@@ -111,12 +113,20 @@ def get_scope_apart(
     return scope_of(session, principal, runtime)
 
 
-def require_role(role: Role) -> Any:
-    async def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-        principal.require(role)
+class RoleRequirement:
+    """A dependency refusing callers below ``role``; a class, so that the route table says which
+    role each route needs (the suite checking every route's roles reads it)."""
+
+    def __init__(self, role: Role) -> None:
+        self.role = role
+
+    async def __call__(self, principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        principal.require(self.role)
         return principal
 
-    return Depends(check)
+
+def require_role(role: Role) -> Any:
+    return Depends(RoleRequirement(role))
 
 
 async def get_member_apart(
@@ -133,12 +143,40 @@ async def get_instance_admin(principal: Annotated[Principal, Depends(get_princip
 
 def _page_request(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    sort: Annotated[
-        str | None, Query(description="Field to sort by; prefix with - for descending.")
-    ] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> PageRequest:
-    return PageRequest(limit=limit, offset=offset, sort=sort)
+    return PageRequest(limit=limit, offset=offset)
+
+
+def sorted_page(*sortable: str) -> Any:
+    """The paging of a list that sorts by ``sortable`` (the first, its default order): ``sort``
+    takes those names and their ``-`` (descending) variants, an enum in OpenAPI."""
+    names = dict.fromkeys(option.lstrip("-") for option in sortable)
+    choices = tuple(value for name in names for value in (name, f"-{name}"))
+
+    def sorted_page_request(page: PageRequest, sort: str | None = None) -> PageRequest:
+        return replace(page, sort=sort)
+
+    # Built, not written: the enum is this list's own, and FastAPI reads it from the signature.
+    sort_type: Any = Literal[choices]
+    description = f"Field to sort by, prefix - for descending; default {sortable[0]}."
+    sorted_page_request.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(
+                "page",
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[PageRequest, Depends(_page_request)],
+            ),
+            inspect.Parameter(
+                "sort",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=None,
+                annotation=Annotated[sort_type | None, Query(description=description)],
+            ),
+        ],
+        return_annotation=PageRequest,
+    )
+    return Depends(sorted_page_request)
 
 
 def _created_range(
@@ -155,6 +193,7 @@ def _as_utc(instant: datetime | None) -> datetime | None:
     return instant.replace(tzinfo=UTC)
 
 
+# The paging of a list in one order; a list that sorts takes ``Depends(sorted_page(...))``.
 PageParams = Annotated[PageRequest, Depends(_page_request)]
 CreatedRange = Annotated[TimeRange, Depends(_created_range)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -7,10 +7,27 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:reelhouse:problem:"
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem, the body of every error (``application/problem+json``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    field: str | None = None
+    errors: list[dict[str, str]] | None = None
+    request_id: str | None = None
 
 
 class ReelhouseError(Exception):
@@ -19,6 +36,8 @@ class ReelhouseError(Exception):
     status_code: ClassVar[int] = 400
     slug: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "Bad request"
+    # Headers the answer carries besides the problem (``Retry-After`` of a 429).
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
         super().__init__(detail)
@@ -92,7 +111,7 @@ def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None
 
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ReelhouseError)
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else exc.headers
     return problem_response(exc.problem(), headers)
 
 
@@ -114,8 +133,11 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_methods_of_path(request))
     slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}.get(
         exc.status_code, "http-error"
     )
@@ -126,8 +148,21 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
             "status": exc.status_code,
             "detail": str(exc.detail),
         },
-        dict(exc.headers) if exc.headers else None,
+        headers or None,
     )
+
+
+def _methods_of_path(request: Request) -> list[str]:
+    """Every method some route answers at the request's path; Starlette names only those of the
+    first route that matched the path."""
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Coroutine
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from reelhouse.platform.deps import RuntimeDep
 from reelhouse.platform.runtime import Runtime
 
 router = APIRouter(tags=["health"])
+logger = logging.getLogger("reelhouse.health")
 CHECK_TIMEOUT_S = 3.0
 BROKER_DEFAULT_PORTS = {"redis": 6379, "rediss": 6379, "amqp": 5672, "amqps": 5671}
 
@@ -60,7 +62,9 @@ async def _check(name: str, probe: Coroutine[Any, Any, str]) -> Check:
     try:
         detail = await asyncio.wait_for(probe, CHECK_TIMEOUT_S)
     except Exception as exc:  # any failure of a dependency is its state, not an error of ours
-        return Check(name=name, state="failing", detail=f"{type(exc).__name__}: {exc}")
+        # The route answers anyone, so the message (paths, hosts) goes to the log, not the answer.
+        logger.warning("readiness check %s failing", name, exc_info=True)
+        return Check(name=name, state="failing", detail=type(exc).__name__)
     return Check(name=name, state="ok", detail=detail)
 
 
@@ -71,7 +75,9 @@ async def _database(runtime: Runtime) -> str:
 
 
 async def _storage(runtime: Runtime) -> str:
-    return await runtime.storage.check()
+    await runtime.storage.check()
+    # Not the storage's own description: it names the absolute data path or the bucket.
+    return f"{runtime.settings.storage_backend} storage usable"
 
 
 async def _event_bus(runtime: Runtime) -> str:
@@ -87,4 +93,4 @@ async def _broker(url: str) -> str:
     _reader, writer = await asyncio.open_connection(host, port)
     writer.close()
     await writer.wait_closed()
-    return f"{parts.scheme} at {host}:{port} reachable"
+    return f"{parts.scheme} broker reachable"

@@ -20,6 +20,7 @@ PLATFORM = AppManifest(
         TopicAccess("jobs", Role.viewer),
         # Users and keys carry emails and roles, which only admins may list.
         TopicAccess("users", Role.admin),
+        TopicAccess("api_keys", Role.admin),
         TopicAccess("organizations", Role.admin),
     ),
     dashboard=("reelhouse.platform.jobs.dashboard:JOBS_ON_DASHBOARD",),

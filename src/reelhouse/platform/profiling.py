@@ -7,7 +7,7 @@ profiles (servers, workers, the spawned pool) imports them.
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -56,20 +56,33 @@ class ProfilerSpec:
     matches: Matcher
     profile: Profiler
     priority: int
+    kinds: frozenset[str] = frozenset()
 
 
 _profilers: dict[str, ProfilerSpec] = {}
 
 
-def register_profiler(name: str, matches: Matcher, profile: Profiler, priority: int = 0) -> None:
+def register_profiler(
+    name: str,
+    matches: Matcher,
+    profile: Profiler,
+    priority: int = 0,
+    kinds: Iterable[str] = (),
+) -> None:
     """Make ``profile`` read the files ``matches`` recognises from their path and first 64 bytes.
 
-    The highest priority wins; among equals, the earliest registered.
+    The highest priority wins; among equals, the earliest registered. ``kinds`` are the kinds its
+    profiles may have, which filters accept.
     """
     known = _profilers.get(name)
     if known is not None and (known.matches, known.profile) != (matches, profile):
         raise ValueError(f"profiler {name!r} is registered twice")
-    _profilers[name] = ProfilerSpec(name, matches, profile, priority)
+    _profilers[name] = ProfilerSpec(name, matches, profile, priority, frozenset(kinds))
+
+
+def known_kinds() -> frozenset[str]:
+    """Every kind a registered profiler may give, and "other", the kind of unknown files."""
+    return frozenset({"other"}).union(*(spec.kinds for spec in _profilers.values()))
 
 
 def find_profiler(path: Path, head: bytes) -> ProfilerSpec | None:

@@ -30,7 +30,7 @@ class Runtime:
         cls, settings: Settings, apps: InstalledApps, *, serves_subscribers: bool = True
     ) -> Runtime:
         """Open them; a worker (no WebSockets) passes ``serves_subscribers=False``."""
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Every process that enqueues or runs jobs knows every job type and profiler.
         apps.import_for_jobs(settings.extra_task_modules)
         engine = create_engine(settings.resolved_database_url)
@@ -71,9 +71,7 @@ def storage_from_settings(settings: Settings) -> Storage:
 
 def _dispatcher(settings: Settings) -> Dispatcher:
     if settings.job_executor == "celery":
-        from reelhouse.platform.jobs.execution.celery_app import create_celery
-        from reelhouse.platform.jobs.execution.dispatch import CeleryDispatcher
+        from reelhouse.platform.jobs.execution.celery_app import celery_dispatcher
 
-        assert settings.broker_url is not None
-        return CeleryDispatcher(create_celery(settings.broker_url))
+        return celery_dispatcher(settings)
     return LocalDispatcher()

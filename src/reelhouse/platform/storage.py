@@ -344,12 +344,16 @@ class S3Storage:
                 yield item["Key"].removeprefix(self.prefix)
 
 
-def content_disposition(filename: str) -> str:
-    """An ``attachment`` disposition naming ``filename``, safe for any characters (RFC 6266)."""
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
+    """A disposition naming ``filename``, safe for any characters (RFC 6266): an ASCII
+    ``filename`` for old clients and the exact name as UTF-8 in ``filename*`` (RFC 5987)."""
+    # A name read from a file system may hold undecodable bytes (surrogate escapes).
+    readable = filename.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     fallback = "".join(
-        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in readable
     )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    encoded = quote(readable, safe="")
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
 @contextlib.contextmanager

@@ -27,9 +27,15 @@ async def test_images_and_videos_get_two_thumbnails(
     for asset_id in (photo, clip, table):
         await settled(client, admin_headers, asset_id)
 
-    photo_thumbs = (await client.get(f"/assets/{photo}/thumbnails", headers=admin_headers)).json()
-    clip_thumbs = (await client.get(f"/assets/{clip}/thumbnails", headers=admin_headers)).json()
-    table_thumbs = (await client.get(f"/assets/{table}/thumbnails", headers=admin_headers)).json()
+    photo_thumbs = (await client.get(f"/assets/{photo}/thumbnails", headers=admin_headers)).json()[
+        "items"
+    ]
+    clip_thumbs = (await client.get(f"/assets/{clip}/thumbnails", headers=admin_headers)).json()[
+        "items"
+    ]
+    table_thumbs = (await client.get(f"/assets/{table}/thumbnails", headers=admin_headers)).json()[
+        "items"
+    ]
     largest = await client.get(
         photo_thumbs[-1]["content_url"].removeprefix("/api/v1"), headers=admin_headers
     )
@@ -74,7 +80,9 @@ async def test_output_actions_verify_and_refresh(
 ) -> None:
     photo = (await upload(client, admin_headers, "photo.jpg", jpeg_with_exif())).json()["id"]
     await settled(client, admin_headers, photo)
-    output = (await client.get(f"/assets/{photo}/thumbnails", headers=admin_headers)).json()[0]
+    output = (await client.get(f"/assets/{photo}/thumbnails", headers=admin_headers)).json()[
+        "items"
+    ][0]
 
     verified = await client.post(
         f"/outputs/{output['id']}/actions",
@@ -93,7 +101,9 @@ async def test_output_actions_verify_and_refresh(
     first = (
         await client.get(f"/output-actions/{verified.json()['id']}", headers=admin_headers)
     ).json()
-    history = (await client.get(f"/outputs/{output['id']}/actions", headers=admin_headers)).json()
+    history = (await client.get(f"/outputs/{output['id']}/actions", headers=admin_headers)).json()[
+        "items"
+    ]
     after = (await client.get(f"/outputs/{output['id']}", headers=admin_headers)).json()
     unknown = await client.post(
         f"/outputs/{output['id']}/actions", json={"action": "explode"}, headers=admin_headers
@@ -112,7 +122,9 @@ async def test_another_organizations_outputs_answer_404(
 ) -> None:
     photo = (await upload(client, admin_headers, "photo.jpg", jpeg_with_exif())).json()["id"]
     await settled(client, admin_headers, photo)
-    output = (await client.get(f"/assets/{photo}/thumbnails", headers=admin_headers)).json()[0]
+    output = (await client.get(f"/assets/{photo}/thumbnails", headers=admin_headers)).json()[
+        "items"
+    ][0]
     org_b = await create_organization(client, admin_headers, "OrgB")
 
     answers = [

@@ -12,7 +12,6 @@ from datetime import timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
-from pydantic import SecretStr
 
 from reelhouse.app import API_PREFIX, create_app
 from reelhouse.apps.archive.uploads.service import UploadService, staging_dir
@@ -22,7 +21,7 @@ from reelhouse.settings import Settings
 from tests.apps.archive.test_assets import settled
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, create_organization, create_user, login
 from tests.media_samples import mp4_bytes, png_bytes
-from tests.s3_server import CREDENTIALS, REGION, make_bucket
+from tests.s3_server import settings_on_s3
 
 
 @contextlib.asynccontextmanager
@@ -141,22 +140,47 @@ async def test_a_transfer_cut_off_midway_resumes_from_the_bytes_that_arrived(
     assert committed.json()["sha256"] == hashlib.sha256(content).hexdigest()
 
 
-async def test_content_not_matching_its_expected_sha256_is_refused_and_closed(
-    client: httpx.AsyncClient, admin_headers: dict[str, str], settings: Settings
+async def test_a_wrong_sha256_keeps_the_upload_open_so_the_bad_range_can_be_sent_again(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
 ) -> None:
     content = png_bytes()
-    upload_id = await start(client, admin_headers, content, sha256="ab" * 32)
-    await send(client, admin_headers, upload_id, content, 0, len(content) - 1)
+    half = len(content) // 2
+    damaged = content[:half] + bytes(b ^ 0xFF for b in content[half:])
+    digest = hashlib.sha256(content).hexdigest()
+    upload_id = await start(client, admin_headers, content, sha256=digest)
+    await send(client, admin_headers, upload_id, damaged, 0, len(content) - 1)
 
     refused = await commit(client, admin_headers, upload_id)
+    kept = await state(client, admin_headers, upload_id)
+    fixed = await send(client, admin_headers, upload_id, content, half, len(content) - 1)
+    committed = await commit(client, admin_headers, upload_id)
 
     assert refused.status_code == 422
     assert refused.json()["field"] == "sha256"
-    assert (await client.get("/assets", headers=admin_headers)).json()["total"] == 0
-    assert (await state(client, admin_headers, upload_id))["status"] == "expired"
-    assert not (staging_dir(settings) / f"{upload_id}.part").exists()
-    again = await send(client, admin_headers, upload_id, content, 0, len(content) - 1)
-    assert again.status_code == 409
+    assert (kept["status"], kept["complete"]) == ("mismatched", True)
+    assert fixed.status_code == 200, fixed.text
+    assert committed.status_code == 201, committed.text
+    assert committed.json()["sha256"] == digest
+
+
+async def test_overlapping_ranges_with_other_bytes_answer_409_and_the_same_bytes_are_a_retry(
+    client: httpx.AsyncClient, admin_headers: dict[str, str]
+) -> None:
+    content = png_bytes()
+    half = len(content) // 2
+    upload_id = await start(client, admin_headers, content)
+    await send(client, admin_headers, upload_id, content, 0, half)
+    other = content[: half - 10] + b"\x00" * 20 + content[half + 10 :]
+
+    retried = await send(client, admin_headers, upload_id, content, half - 10, len(content) - 1)
+    clashing = await send(client, admin_headers, upload_id, other, 0, len(content) - 1)
+    committed = await commit(client, admin_headers, upload_id)
+
+    assert retried.status_code == 200, retried.text
+    assert clashing.status_code == 409
+    assert clashing.json()["field"] == "content-range"
+    assert committed.status_code == 201, committed.text
+    assert committed.json()["sha256"] == hashlib.sha256(content).hexdigest()
 
 
 async def test_the_same_content_committed_twice_answers_the_asset_held(
@@ -275,16 +299,7 @@ async def test_expired_uploads_are_closed_and_their_staged_bytes_removed(
 async def test_on_s3_the_client_puts_the_file_to_a_presigned_url(
     settings: Settings, moto_endpoint: str
 ) -> None:
-    on_s3 = settings.model_copy(
-        update={
-            "storage_backend": "s3",
-            "s3_bucket": make_bucket(moto_endpoint),
-            "s3_region": REGION,
-            "s3_endpoint_url": moto_endpoint,
-            "s3_access_key": SecretStr(CREDENTIALS["access_key"]),
-            "s3_secret_key": SecretStr(CREDENTIALS["secret_key"]),
-        }
-    )
+    on_s3 = settings_on_s3(settings, moto_endpoint)
     content = mp4_bytes()
     async with serving(on_s3) as application:
         transport = httpx.ASGITransport(app=application)

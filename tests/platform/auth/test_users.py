@@ -48,7 +48,7 @@ async def test_bad_list_parameters_name_the_field(
     bad_limit = await client.get("/users?limit=0", headers=admin_headers)
 
     assert bad_sort.status_code == 422
-    assert bad_sort.json()["field"] == "sort"
+    assert bad_sort.json()["field"] == "query.sort"
     assert bad_limit.status_code == 422
     assert bad_limit.json()["field"] == "query.limit"
 

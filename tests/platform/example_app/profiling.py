@@ -22,4 +22,4 @@ def profile_example(path: Path) -> Profile:
     )
 
 
-register_profiler("example", _is_example, profile_example, priority=10)
+register_profiler("example", _is_example, profile_example, priority=10, kinds=["example"])

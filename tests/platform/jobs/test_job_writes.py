@@ -186,3 +186,25 @@ async def test_heartbeats_and_progress_answer_cancel_requests(
     heartbeat = stored[kept].heartbeat_at.replace(tzinfo=None)
     assert heartbeat > (utcnow() - timedelta(minutes=1)).replace(tzinfo=None)
     assert (stored[taken].progress, stored[taken].progress_message) == (0.0, None)
+
+
+async def test_a_job_that_ended_keeps_no_progress_message_of_its_run(
+    settings: Settings, writes: JobWrites
+) -> None:
+    succeeded, failed, cancelled = await queued(settings, *[JobPriority.default] * 3)
+    claimed = {job.id: job for job in await writes.claim([succeeded, failed, cancelled], "w")}
+    for job in claimed.values():
+        await writes.report_progress(job, "w", 0.4, "decoding frame 40 of 100")
+
+    await writes.succeed("w", [(claimed[succeeded], {"ok": True})])
+    await writes.finish(claimed[failed], "w", JobStatus.failed, error=("E", "broke", None))
+    await writes.finish(claimed[cancelled], "w", JobStatus.cancelled)
+
+    stored = await rows(settings, [succeeded, failed, cancelled])
+    assert {job_id: row.progress_message for job_id, row in stored.items()} == {
+        succeeded: None,
+        failed: None,
+        cancelled: None,
+    }
+    assert stored[succeeded].progress == 1.0
+    assert stored[failed].progress == 0.4, "how far the failed run got is kept"

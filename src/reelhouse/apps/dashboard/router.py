@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Query
 
 from reelhouse.apps.dashboard.schemas import Blocker, DashboardSummary, DashboardTrends
 from reelhouse.apps.dashboard.service import DashboardService
-from reelhouse.platform.deps import RuntimeDep, ScopeDep
+from reelhouse.platform.deps import PageParams, RuntimeDep, ScopeDep
+from reelhouse.platform.pagination import Page
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 
@@ -35,6 +36,6 @@ async def trends(
 
 
 @router.get("/blockers")
-async def blockers(dashboard: DashboardDep) -> list[Blocker]:
+async def blockers(dashboard: DashboardDep, page: PageParams) -> Page[Blocker]:
     """What failed or went missing, each with a link to it."""
-    return await dashboard.blockers()
+    return Page[Blocker].of_all(await dashboard.blockers(), page)

@@ -36,8 +36,10 @@ class DashboardService:
         return DashboardTrends(days=days, buckets=buckets)
 
     async def blockers(self) -> list[Blocker]:
-        """What failed or went missing, newest first within each kind, with links."""
+        """What failed or went missing, newest first within each kind, with links; a job that
+        failed on a thing listed itself (an asset that failed to index) is not listed again."""
         found: list[Blocker] = []
         for contribution in self.contributions:
             found.extend(await contribution.blockers(self.scope, BLOCKERS_PER_KIND))
-        return found
+        listed = {blocker.link for blocker in found}
+        return [blocker for blocker in found if blocker.subject not in listed]

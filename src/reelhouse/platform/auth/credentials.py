@@ -38,12 +38,17 @@ class AccessClaims:
     user_id: uuid.UUID
     org_id: uuid.UUID
     expires_at: datetime
+    token_version: int = 0
 
 
 def issue_access_token(
-    user_id: uuid.UUID, org_id: uuid.UUID, secret: str, lifetime: timedelta
+    user_id: uuid.UUID,
+    org_id: uuid.UUID,
+    secret: str,
+    lifetime: timedelta,
+    token_version: int = 0,
 ) -> tuple[str, datetime]:
-    """A signed token naming the user and organization, and when it expires."""
+    """A signed token naming the user, organization and credentials version, and its expiry."""
     issued_at = datetime.now(UTC)
     expires_at = issued_at + lifetime
     claims = {
@@ -52,6 +57,7 @@ def issue_access_token(
         "iat": issued_at,
         "exp": expires_at,
         "typ": "access",
+        "ver": token_version,
     }
     return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM), expires_at
 
@@ -76,6 +82,8 @@ def read_access_token(token: str, secret: str) -> AccessClaims:
             user_id=uuid.UUID(claims["sub"]),
             org_id=uuid.UUID(claims["org"]),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+            # Tokens issued before versions existed count as the first version.
+            token_version=int(claims.get("ver", 0)),
         )
     except (ValueError, TypeError) as exc:
         raise Unauthorized("invalid token") from exc

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reelhouse.platform.db import Base, enum_column
@@ -32,9 +32,13 @@ class Organization(Base):
 
 
 class User(OrgOwned):
-    __tablename__ = "users"
+    """An account of one organization. The same email may have an account in several
+    organizations, each its own (password, role), so no organization learns of another's."""
 
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("org_id", "email"),)
+
+    email: Mapped[str] = mapped_column(String(320), index=True)
     full_name: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role))
@@ -42,6 +46,9 @@ class User(OrgOwned):
     # The instance administrator creates organizations; every other power stops at the org.
     is_instance_admin: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[datetime | None]
+    # Raised when the password changes or the account is deactivated: tokens carry the version
+    # they were issued under, so the older ones stop working at once.
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ApiKey(OrgOwned):

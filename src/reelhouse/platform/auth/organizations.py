@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reelhouse.platform.auth.credentials import hash_password
 from reelhouse.platform.auth.models import Organization, Role, User
 from reelhouse.platform.auth.schemas import OrganizationCreate, normalize_email
-from reelhouse.platform.auth.service import email_taken
 from reelhouse.platform.errors import Conflict
 from reelhouse.platform.events import Event, EventBus, Subject, publish_after_commit
 from reelhouse.platform.pagination import PageRequest
 
 DEFAULT_ADMIN_EMAIL = "admin@reelhouse.local"
+ORGANIZATION_SORTS = ("created_at", "name")
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,8 @@ async def create_organization_with_admin(
     """A new organization and its first admin, checked for unique name and email."""
     if await session.scalar(select(exists().where(Organization.name == name))):
         raise Conflict(f"an organization named {name!r} already exists", field="name")
+    # No email check: accounts belong to one organization, and a new one has none yet.
     email = normalize_email(admin_email)
-    if await email_taken(session, email):
-        raise Conflict(f"a user with email {email} already exists", field="admin_email")
     organization = Organization(name=name)
     session.add(organization)
     await session.flush()
@@ -89,7 +88,7 @@ class OrganizationService:
         self.bus = bus
 
     async def list(self, page: PageRequest) -> tuple[Sequence[Organization], int]:
-        column, descending = page.sort_key(("created_at", "name"))
+        column, descending = page.sort_key(ORGANIZATION_SORTS)
         order = getattr(Organization, column)
         # Organizations are the one table above tenancy: they are what rows are scoped to.
         statement = select(Organization).order_by(order.desc() if descending else order.asc())

@@ -48,6 +48,8 @@ async def authenticate(session: AsyncSession, credential: str, secret: str) -> P
     user = await session.get(User, claims.user_id)
     if user is None or user.org_id != claims.org_id or not user.is_active:
         raise Unauthorized("invalid token")
+    if claims.token_version != user.token_version:
+        raise Unauthorized("token revoked: the password changed or the account was deactivated")
     return Principal(
         org_id=user.org_id,
         role=user.role,

@@ -12,6 +12,9 @@ class UserRepository(Repository[User]):
     model = User
     kind = "user"
 
+    async def get_or_none_by_email(self, email: str) -> User | None:
+        return await self.session.scalar(self.select().where(User.email == email))
+
     async def count_active_admins(self) -> int:
         statement = (
             select(func.count())

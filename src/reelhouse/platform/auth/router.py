@@ -6,11 +6,11 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from reelhouse.platform.auth.models import ApiKey, Organization, Role, User
-from reelhouse.platform.auth.organizations import OrganizationService
+from reelhouse.platform.auth.organizations import ORGANIZATION_SORTS, OrganizationService
 from reelhouse.platform.auth.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -25,19 +25,26 @@ from reelhouse.platform.auth.schemas import (
     UserRead,
     UserUpdate,
 )
-from reelhouse.platform.auth.service import ApiKeyService, UserService, login
+from reelhouse.platform.auth.service import (
+    API_KEY_SORTS,
+    USER_SORTS,
+    ApiKeyService,
+    UserService,
+    login,
+)
+from reelhouse.platform.auth.throttle import LoginThrottle, LoginThrottled
 from reelhouse.platform.deps import (
     AdminPrincipal,
     CreatedRange,
     CurrentPrincipal,
     EventBusDep,
     InstanceAdminPrincipal,
-    PageParams,
     SessionDep,
     SettingsDep,
+    sorted_page,
 )
 from reelhouse.platform.errors import Conflict, Forbidden, NotFound, Unauthorized, errors
-from reelhouse.platform.pagination import Page
+from reelhouse.platform.pagination import Page, PageRequest
 
 router = APIRouter()
 
@@ -78,17 +85,38 @@ OrgApiKey = Annotated[ApiKey, Depends(get_api_key_in_org)]
 ADMIN_ERRORS = errors(Unauthorized, Forbidden)
 
 
-@router.post("/auth/token", tags=["auth"], responses=errors(Unauthorized))
+def get_login_throttle(request: Request, settings: SettingsDep) -> LoginThrottle:
+    # One per app, made at its first login: the in-process counts live as long as the server.
+    throttle: LoginThrottle | None = getattr(request.app.state, "login_throttle", None)
+    if throttle is None:
+        throttle = request.app.state.login_throttle = LoginThrottle.from_settings(settings)
+    return throttle
+
+
+@router.post("/auth/token", tags=["auth"], responses=errors(Unauthorized, LoginThrottled))
 async def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
+    throttle: Annotated[LoginThrottle, Depends(get_login_throttle)],
+    request: Request,
+    organization: Annotated[
+        str | None,
+        Form(
+            max_length=200,
+            description="The organization to log in to, by name, where the "
+            "email and password open accounts in several",
+        ),
+    ] = None,
 ) -> TokenRead:
-    """OAuth2 password flow: ``username`` is the email."""
+    """OAuth2 password flow: ``username`` is the email. Repeated failures answer 429."""
     return await login(
         session,
         email=form.username,
         password=form.password,
+        organization=organization,
+        throttle=throttle,
+        address=None if request.client is None else request.client.host,
         secret=settings.jwt_secret,
         lifetime=timedelta(minutes=settings.access_token_minutes),
     )
@@ -109,7 +137,7 @@ async def read_me(principal: CurrentPrincipal, session: SessionDep) -> MeRead:
 @router.get("/users", tags=["users"], responses=ADMIN_ERRORS)
 async def list_users(
     users: UserServiceDep,
-    page: PageParams,
+    page: Annotated[PageRequest, sorted_page(*USER_SORTS)],
     created: CreatedRange,
     role: Role | None = None,
     is_active: bool | None = None,
@@ -143,7 +171,9 @@ async def deactivate_user(user: OrgUser, users: UserServiceDep) -> UserRead:
 
 @router.get("/api-keys", tags=["api keys"], responses=ADMIN_ERRORS)
 async def list_api_keys(
-    keys: ApiKeyServiceDep, page: PageParams, is_active: bool | None = None
+    keys: ApiKeyServiceDep,
+    page: Annotated[PageRequest, sorted_page(*API_KEY_SORTS)],
+    is_active: bool | None = None,
 ) -> Page[ApiKeyRead]:
     rows, total = await keys.list(page, is_active=is_active)
     return Page[ApiKeyRead].of([ApiKeyRead.model_validate(row) for row in rows], total, page)
@@ -167,7 +197,8 @@ async def revoke_api_key(key: OrgApiKey, keys: ApiKeyServiceDep) -> ApiKeyRead:
 
 @router.get("/organizations", tags=["organizations"], responses=ADMIN_ERRORS)
 async def list_organizations(
-    organizations: OrganizationServiceDep, page: PageParams
+    organizations: OrganizationServiceDep,
+    page: Annotated[PageRequest, sorted_page(*ORGANIZATION_SORTS)],
 ) -> Page[OrganizationRead]:
     rows, total = await organizations.list(page)
     return Page[OrganizationRead].of(

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from reelhouse.platform.auth.models import Role
 
@@ -77,6 +77,14 @@ class UserUpdate(BaseModel):
     role: Role | None = None
     password: Password | None = None
     is_active: bool | None = None
+
+    @field_validator("role", "password", "is_active")
+    @classmethod
+    def _left_out_not_null(cls, value: object) -> object:
+        # ``None`` is the default meaning "unchanged"; a null sent explicitly has no meaning.
+        if value is None:
+            raise ValueError("leave the field out to keep it; it cannot be null")
+        return value
 
 
 class ApiKeyCreate(BaseModel):

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelhouse.platform.auth.credentials import (
@@ -15,7 +15,7 @@ from reelhouse.platform.auth.credentials import (
     issue_access_token,
     verify_password,
 )
-from reelhouse.platform.auth.models import ApiKey, Role, User
+from reelhouse.platform.auth.models import ApiKey, Organization, Role, User
 from reelhouse.platform.auth.principal import Principal
 from reelhouse.platform.auth.repository import ApiKeyRepository, UserRepository
 from reelhouse.platform.auth.schemas import (
@@ -27,31 +27,63 @@ from reelhouse.platform.auth.schemas import (
     UserCreate,
     UserUpdate,
 )
+from reelhouse.platform.auth.throttle import LoginThrottle
 from reelhouse.platform.db import utcnow
 from reelhouse.platform.errors import Conflict, InvalidInput, Unauthorized
 from reelhouse.platform.events import Event, EventBus, Subject, publish_after_commit
-from reelhouse.platform.pagination import PageRequest, TimeRange, within
+from reelhouse.platform.pagination import PageRequest, TimeRange, contains, within
+
+USER_SORTS = ("created_at", "email", "role", "updated_at")
+API_KEY_SORTS = ("created_at", "name")
 
 
 async def login(
-    session: AsyncSession, *, email: str, password: str, secret: str, lifetime: timedelta
+    session: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    organization: str | None,
+    throttle: LoginThrottle,
+    address: str | None,
+    secret: str,
+    lifetime: timedelta,
 ) -> TokenRead:
-    """A token for the user with this email and password; one vague error for every failure."""
+    """A token for the account with this email and password; one vague error for every failure.
+
+    An email may have an account in several organizations: the password picks the one it opens,
+    and ``organization`` (a name) chooses where it opens several.
+    """
+    email = email.strip().lower()
+    await throttle.check(email, address)
     # Unscoped by necessity: the email is what tells us the organization.
-    user = await session.scalar(select(User).where(User.email == email.strip().lower()))
-    if not verify_password(password, None if user is None else user.password_hash):
+    statement = select(User).where(User.email == email)
+    if organization:
+        statement = statement.join(Organization, Organization.id == User.org_id).where(
+            Organization.name == organization
+        )
+    accounts = (await session.scalars(statement.order_by(User.created_at))).all()
+    if not accounts:
+        verify_password(password, None)
+    opened = [
+        user
+        for user in accounts
+        if verify_password(password, user.password_hash) and user.is_active
+    ]
+    if not opened:
+        await throttle.failed(email, address)
         raise Unauthorized("wrong email or password")
-    assert user is not None
-    if not user.is_active:
-        raise Unauthorized("wrong email or password")
+    await throttle.succeeded(email)
+    if len(opened) > 1:
+        raise Unauthorized(
+            "this email and password open accounts in several organizations: "
+            "name one in the organization field"
+        )
+    user = opened[0]
     user.last_login_at = utcnow()
-    token, expires_at = issue_access_token(user.id, user.org_id, secret, lifetime)
+    token, expires_at = issue_access_token(
+        user.id, user.org_id, secret, lifetime, token_version=user.token_version
+    )
     return TokenRead(access_token=token, expires_at=expires_at)
-
-
-async def email_taken(session: AsyncSession, email: str) -> bool:
-    # Emails are the login name, so they are unique across the whole instance.
-    return bool(await session.scalar(select(exists().where(User.email == email))))
 
 
 class UserService:
@@ -79,16 +111,14 @@ class UserService:
         if is_active is not None:
             statement = statement.where(User.is_active.is_(is_active))
         if search:
-            pattern = f"%{search.lower()}%"
             statement = statement.where(
-                or_(User.email.like(pattern), User.full_name.ilike(pattern))
+                or_(contains(User.email, search), contains(User.full_name, search))
             )
-        return await self.users.paginate(
-            statement, page, sortable=("created_at", "email", "role", "updated_at")
-        )
+        return await self.users.paginate(statement, page, sortable=USER_SORTS)
 
     async def create(self, body: UserCreate) -> User:
-        if await email_taken(self.session, body.email):
+        # Within the organization only: whether another one has this email is none of its business.
+        if await self.users.get_or_none_by_email(body.email) is not None:
             raise Conflict(f"a user with email {body.email} already exists", field="email")
         user = await self.users.create(
             email=body.email,
@@ -105,13 +135,16 @@ class UserService:
             await self._keep_an_admin(user)
         if body.password is not None:
             changes["password_hash"] = hash_password(body.password.get_secret_value())
+        if body.password is not None or (body.is_active is False and user.is_active):
+            changes["token_version"] = user.token_version + 1
         await self.users.update(user, **changes)
         self._publish("user.updated", user)
         return user
 
     async def deactivate(self, user: User) -> User:
         await self._keep_an_admin(user)
-        await self.users.update(user, is_active=False)
+        if user.is_active:
+            await self.users.update(user, is_active=False, token_version=user.token_version + 1)
         self._publish("user.deactivated", user)
         return user
 
@@ -150,7 +183,7 @@ class ApiKeyService:
         statement = self.keys.select()
         if is_active is not None:
             statement = statement.where(ApiKey.is_active.is_(is_active))
-        return await self.keys.paginate(statement, page, sortable=("created_at", "name"))
+        return await self.keys.paginate(statement, page, sortable=API_KEY_SORTS)
 
     async def create(self, body: ApiKeyCreate) -> ApiKeyCreated:
         if body.expires_at is not None and body.expires_at <= utcnow():

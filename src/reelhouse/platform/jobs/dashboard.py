@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from reelhouse.platform.dashboard import Blocker
+from reelhouse.platform.dashboard import Blocker, link_of
 from reelhouse.platform.scope import Scope
 
 
@@ -17,7 +17,18 @@ class JobsOnDashboard:
 
     async def blockers(self, scope: Scope, limit: int) -> list[Blocker]:
         return [
-            Blocker.of("job", job.id, job.type, job.error_message, job.finished_at)
+            Blocker.of(
+                "job",
+                job.id,
+                job.type,
+                job.error_message,
+                job.finished_at,
+                subject=(
+                    link_of(job.subject_kind, job.subject_id)
+                    if job.subject_kind is not None and job.subject_id is not None
+                    else None
+                ),
+            )
             for job in await scope.jobs.failed(limit)
         ]
 

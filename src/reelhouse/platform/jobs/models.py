@@ -32,11 +32,6 @@ class JobPriority(enum.StrEnum):
     low = "low"
 
     @property
-    def queue(self) -> str:
-        """The broker queue of this priority, named so it cannot clash with another app's."""
-        return f"reelhouse.{self.value}"
-
-    @property
     def rank(self) -> int:
         """Claim order: lower first."""
         return {JobPriority.high: 0, JobPriority.default: 1, JobPriority.low: 2}[self]

@@ -7,13 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from reelhouse.platform.deps import CreatedRange, MemberPrincipal, PageParams, ScopeDep
+from reelhouse.platform.deps import CreatedRange, MemberPrincipal, ScopeDep, sorted_page
 from reelhouse.platform.errors import Conflict, InvalidInput, NotFound, errors
 from reelhouse.platform.events import Subject
 from reelhouse.platform.jobs.models import Job, JobStatus
 from reelhouse.platform.jobs.schemas import JobCreate, JobRead
-from reelhouse.platform.jobs.service import JobFilters, JobService
-from reelhouse.platform.pagination import Page
+from reelhouse.platform.jobs.service import JOB_SORTS, JobFilters, JobService
+from reelhouse.platform.pagination import Page, PageRequest
 
 router = APIRouter(tags=["jobs"])
 
@@ -35,7 +35,7 @@ OrgJob = Annotated[Job, Depends(get_job_in_org)]
 @router.get("/jobs")
 async def list_jobs(
     jobs: JobServiceDep,
-    page: PageParams,
+    page: Annotated[PageRequest, sorted_page(*JOB_SORTS)],
     created: CreatedRange,
     type: Annotated[list[str] | None, Query(description="One or more job types")] = None,
     status: Annotated[list[JobStatus] | None, Query()] = None,
@@ -47,7 +47,7 @@ async def list_jobs(
     return Page[JobRead].of([JobRead.of(row) for row in rows], total, page)
 
 
-@router.post("/jobs", status_code=201, responses=errors(InvalidInput))
+@router.post("/jobs", status_code=201, responses=errors(InvalidInput, NotFound))
 async def enqueue_job(body: JobCreate, jobs: JobServiceDep, principal: MemberPrincipal) -> JobRead:
     subject = None if body.subject is None else Subject(body.subject.kind, body.subject.id)
     job = await jobs.enqueue_on_request(

@@ -2,32 +2,47 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reelhouse.platform.auth.principal import Principal
 from reelhouse.platform.counting import count_by, newest, per_day
-from reelhouse.platform.db import after_commit, utcnow
-from reelhouse.platform.errors import Conflict, InvalidInput
+from reelhouse.platform.db import Base, after_commit, utcnow
+from reelhouse.platform.errors import Conflict, InvalidInput, NotFound
 from reelhouse.platform.events import Event, EventBus, Subject, publish_after_commit
 from reelhouse.platform.jobs.execution.dispatch import Delivery, Dispatcher
 from reelhouse.platform.jobs.models import Job, JobPriority, JobStatus
 from reelhouse.platform.jobs.registry import get_task
 from reelhouse.platform.jobs.schemas import JobSummary
 from reelhouse.platform.pagination import PageRequest, TimeRange, within
-from reelhouse.platform.repository import Repository
+from reelhouse.platform.repository import OrgOwned, Repository
+
+logger = logging.getLogger("reelhouse.jobs")
 
 _DELIVERIES_KEY = "reelhouse.job_deliveries"
+JOB_SORTS = ("-created_at", "finished_at", "started_at", "type", "status")
 JOBS_TOPIC = "jobs"
 
 
 def job_event(name: str, job_id: uuid.UUID, org_id: uuid.UUID, **data: Any) -> Event:
     return Event(event=name, org_id=org_id, subject=Subject("job", job_id), data=data)
+
+
+def subject_model(kind: str) -> type[OrgOwned] | None:
+    """The table a subject kind names: its plural (``asset`` rows live in ``assets``), the
+    convention of every ``Subject`` the apps make; only tables owned by an organization."""
+    for mapper in Base.registry.mappers:
+        model = mapper.class_
+        if issubclass(model, OrgOwned) and model.__tablename__ == f"{kind}s":
+            return model
+    return None
 
 
 class JobRepository(Repository[Job]):
@@ -113,9 +128,22 @@ class JobService:
             raise InvalidInput(
                 f"job type {job_type!r} cannot be enqueued through the API", field="type"
             )
+        if subject is not None:
+            await self._require_own_subject(subject)
         return await self.enqueue(
             job_type, payload, subject=subject, priority=priority, requested_by=requested_by
         )
+
+    async def _require_own_subject(self, subject: Subject) -> None:
+        """A client's subject must be a row of its own organization; another's does not exist."""
+        model = subject_model(subject.kind)
+        if model is None:
+            raise InvalidInput(f"no subject kind {subject.kind!r}", field="subject.kind")
+        found = await self.session.scalar(
+            select(exists().where(model.id == subject.id, model.org_id == self.org_id))
+        )
+        if not found:
+            raise NotFound(subject.kind, subject.id)
 
     async def get(self, job_id: uuid.UUID) -> Job:
         return await self.jobs.get(job_id)
@@ -132,9 +160,7 @@ class JobService:
             statement = statement.where(Job.subject_kind == filters.subject_kind)
         if filters.subject_id is not None:
             statement = statement.where(Job.subject_id == filters.subject_id)
-        return await self.jobs.paginate(
-            statement, page, sortable=("-created_at", "finished_at", "started_at", "type", "status")
-        )
+        return await self.jobs.paginate(statement, page, sortable=JOB_SORTS)
 
     async def cancel(self, job: Job) -> Job:
         """A queued job is cancelled at once; a running one at its next progress report."""
@@ -147,6 +173,7 @@ class JobService:
                 job,
                 status=JobStatus.cancelled,
                 finished_at=now,
+                progress_message=None,
                 error_type="Cancelled",
                 error_message="cancelled on request",
             )
@@ -223,7 +250,15 @@ class JobService:
 
             async def deliver() -> None:
                 session.info.pop(_DELIVERIES_KEY, None)
-                await dispatcher.dispatch(pending)
+                try:
+                    await dispatcher.dispatch(pending)
+                except Exception as error:
+                    # The jobs are stored: answering an error now would make a retrying
+                    # client ask for them twice. The sweeper sends them once the broker is back.
+                    logger.warning(
+                        "could not deliver jobs; the sweeper will send them again",
+                        extra={"job_ids": [str(d.job_id) for d in pending], "error": repr(error)},
+                    )
 
             after_commit(self.session, deliver)
         pending.append(delivery)

@@ -182,12 +182,14 @@ def test_other_truncated_files_fail(
         profile_file(cut(path, 0.5))
 
 
-def test_a_file_that_only_pretends_to_be_a_video_fails(tmp_path: Path) -> None:
+def test_a_file_that_only_pretends_to_be_a_video_is_typed_by_its_content(tmp_path: Path) -> None:
     path = tmp_path / "notes.mp4"
     path.write_text("these are not moving pictures\n" * 10)
 
-    with pytest.raises(ProfileFailed, match="cannot read video"):
-        profile_file(path)
+    profile = profile_file(path)
+
+    assert (profile.kind, profile.media_type) == ("other", "application/octet-stream")
+    assert profile.metadata["media_type_mismatch"]["by_name"] == "video/mp4"
 
 
 def test_magic_numbers_win_over_the_extension(jpeg: Path) -> None:

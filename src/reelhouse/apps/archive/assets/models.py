@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reelhouse.platform.db import enum_column
@@ -19,6 +19,9 @@ class AssetStatus(enum.StrEnum):
     indexing = "indexing"
     indexed = "indexed"
     failed = "failed"
+    # A server file referenced in place: no location holds it any more, or none unchanged.
+    missing = "missing"
+    changed = "changed"
 
 
 class AssetSource(enum.StrEnum):
@@ -56,3 +59,29 @@ class Asset(OrgOwned):
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     indexed_at: Mapped[datetime | None]
     created_by_user_id: Mapped[uuid.UUID | None]
+
+
+class LocationState(enum.StrEnum):
+    present = "present"
+    missing = "missing"
+    changed = "changed"
+
+
+class AssetLocation(OrgOwned):
+    """A server path where an asset's content was found, as it was then (size and mtime), so
+    that a file deleted or changed since is noticed before its bytes are served."""
+
+    __tablename__ = "asset_locations"
+    __table_args__ = (
+        UniqueConstraint("asset_id", "path", name="uq_asset_locations_asset_id_path"),
+    )
+
+    asset_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("assets.id", ondelete="CASCADE"), index=True
+    )
+    path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime: Mapped[datetime]
+    state: Mapped[LocationState] = mapped_column(enum_column(LocationState))
+    first_seen_at: Mapped[datetime]
+    checked_at: Mapped[datetime]

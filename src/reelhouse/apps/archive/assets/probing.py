@@ -9,6 +9,7 @@ from pathlib import Path
 from reelhouse.apps.archive.assets.receiving import TooLarge, receive_multipart_file
 from reelhouse.apps.archive.assets.schemas import ProbeResult
 from reelhouse.apps.archive.assets.server_files import ImportRoots, parse_roots
+from reelhouse.apps.archive.objects.readable import MAX_SUFFIX_LENGTH
 from reelhouse.apps.archive.settings import ArchiveSettings
 from reelhouse.platform.errors import InvalidInput
 from reelhouse.platform.profiling import ProfileFailed, profile_file
@@ -35,10 +36,12 @@ class ProbeService:
             too_large_hint=LARGER_FILES_HINT,
             durable=False,
         )
+        # Profilers that know a file by its extension only (CSV) need the name's extension.
+        local = await asyncio.to_thread(_with_suffix_of, received.path, received.filename)
         try:
-            return await probe_at(received.path, received.filename)
+            return await probe_at(local, received.filename)
         finally:
-            await asyncio.to_thread(received.path.unlink, True)
+            await asyncio.to_thread(local.unlink, True)
 
     async def probe_path(self, raw_path: str) -> ProbeResult:
         """The facts of a server file below the import roots."""
@@ -47,6 +50,17 @@ class ProbeService:
         if server.size > limit:
             raise TooLarge(f"{server.size} bytes is more than {limit}. {LARGER_FILES_HINT}")
         return await probe_at(server.path, server.path.name)
+
+
+def _with_suffix_of(path: Path, name: str) -> Path:
+    """``path`` renamed to end in the extension of ``name`` (one no profiler could know stays
+    off)."""
+    suffix = Path(name).suffix
+    if not suffix or len(suffix) > MAX_SUFFIX_LENGTH:
+        return path
+    renamed = path.with_name(path.stem + suffix)
+    path.rename(renamed)
+    return renamed
 
 
 async def probe_at(path: Path, name: str) -> ProbeResult:

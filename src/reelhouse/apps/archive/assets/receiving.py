@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import tempfile
+import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ class _FilePart:
         self._headers: dict[bytes, bytes] = {}
         self._in_file = False
         self.seen_file = False
+        self.file_fields = 0
         self.complete = False
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
@@ -54,11 +56,15 @@ class _FilePart:
 
     def on_headers_finished(self) -> None:
         _disposition, options = parse_options_header(self._headers.get(b"content-disposition", b""))
-        self._in_file = options.get(b"name") == FILE_FIELD.encode() and not self.seen_file
+        is_file = options.get(b"name") == FILE_FIELD.encode()
+        if is_file and self.seen_file:
+            self.file_fields += 1
+        self._in_file = is_file and not self.seen_file
         if self._in_file:
             self.seen_file = True
+            self.file_fields = 1
             raw_name = options.get(b"filename", b"upload")
-            self.filename = Path(raw_name.decode("utf-8", "replace").replace("\\", "/")).name
+            self.filename = clean_filename(raw_name.decode("utf-8", "replace")) or "upload"
         self._headers = {}
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -79,6 +85,13 @@ class _FilePart:
     def take_pieces(self) -> list[bytes | memoryview]:
         pieces, self.pieces, self.pending_bytes = self.pieces, [], 0
         return pieces
+
+
+def clean_filename(raw: str) -> str:
+    """The base name of a client's file name, without control characters (CR and LF would
+    split a header it is written into) or surrounding spaces."""
+    printable = "".join(c for c in raw if unicodedata.category(c) != "Cc")
+    return Path(printable.replace("\\", "/")).name.strip()
 
 
 class TooLarge(ReelhouseError):
@@ -126,6 +139,11 @@ async def receive_multipart_file(
             raise InvalidInput("the upload was cut off before its end", field="file")
         if not part.seen_file or part.filename is None:
             raise InvalidInput("the form has no field named 'file'", field="file")
+        if part.file_fields > 1:
+            raise InvalidInput(
+                f"the form has {part.file_fields} fields named 'file'; send one file per request",
+                field="file",
+            )
         return ReceivedFile(path, part.filename, part.size, sha256)
     except BaseException:
         # Whatever stopped the upload (a client gone, a bad body), no half file stays behind.

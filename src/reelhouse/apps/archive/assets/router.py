@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from reelhouse.apps.archive.assets.file_dialog import DialogTimedOut, DialogUnavailable, Picked
+from reelhouse.apps.archive.assets.locations import AssetChanged, AssetMissing
 from reelhouse.apps.archive.assets.models import Asset, AssetStatus
 from reelhouse.apps.archive.assets.schemas import (
+    AssetDetail,
+    AssetLocationRead,
     AssetRead,
     AssetUploaded,
     DialogRegistered,
@@ -22,18 +24,19 @@ from reelhouse.apps.archive.assets.schemas import (
     RegisterRequest,
     ScanRequest,
 )
-from reelhouse.apps.archive.assets.service import AssetFilters, AssetService, Intake
+from reelhouse.apps.archive.assets.service import SORTABLE, AssetFilters, AssetService, Intake
 from reelhouse.apps.archive.deps import (
     AssetServiceApartDep,
     AssetServiceDep,
     CurrentAsset,
     ProbeServiceDep,
 )
+from reelhouse.platform.content_serving import content_response, content_responses
 from reelhouse.platform.deps import (
     CreatedRange,
     MemberPrincipal,
     MemberPrincipalApart,
-    PageParams,
+    sorted_page,
 )
 from reelhouse.platform.errors import (
     Forbidden,
@@ -43,15 +46,23 @@ from reelhouse.platform.errors import (
     errors,
 )
 from reelhouse.platform.jobs.schemas import JobRead
-from reelhouse.platform.pagination import Page, TimeRange
+from reelhouse.platform.openapi import multipart_file_body
+from reelhouse.platform.pagination import MAX_INT64, Page, PageRequest, TimeRange
 
 router = APIRouter(tags=["archive"])
+CONTENT_RESPONSES = content_responses(NotFound, AssetChanged, AssetMissing)
 T = TypeVar("T")
 
 
-async def asset_read(asset: Asset, assets: AssetService) -> AssetRead:
+async def asset_read(asset: Asset, assets: AssetService) -> AssetDetail:
     tags = await assets.tags_of([asset])
-    return AssetRead.model_validate(asset).model_copy(update={"tags": tags[asset.id]})
+    locations = (await assets.locations_of([asset]))[asset.id]
+    return AssetDetail.model_validate(asset).model_copy(
+        update={
+            "tags": tags[asset.id],
+            "locations": [AssetLocationRead.model_validate(row) for row in locations],
+        }
+    )
 
 
 async def asset_uploaded(intake: Intake, assets: AssetService) -> AssetUploaded:
@@ -73,6 +84,7 @@ async def intake_response(intake: Intake, assets: AssetService) -> JSONResponse:
     "/assets/upload",
     status_code=201,
     responses={200: {"model": AssetUploaded, "description": "the content was already stored"}},
+    openapi_extra=multipart_file_body(),
 )
 async def upload_asset(
     request: Request, assets: AssetServiceDep, _member: MemberPrincipal
@@ -109,7 +121,9 @@ async def reindex_all(assets: AssetServiceDep, _member: MemberPrincipal) -> JobR
 
 
 @router.post(
-    "/ingest/probe", responses={**errors(InvalidInput, Forbidden), 413: {"description": "too big"}}
+    "/ingest/probe",
+    responses={**errors(InvalidInput, Forbidden), 413: {"description": "too big"}},
+    openapi_extra=multipart_file_body(or_json=RegisterRequest.model_json_schema()),
 )
 async def probe_file(
     request: Request, probes: ProbeServiceDep, _member: MemberPrincipal
@@ -121,7 +135,11 @@ async def probe_file(
         try:
             body = RegisterRequest.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise RequestValidationError(exc.errors(include_url=False)) from exc
+            # Located in the body, as FastAPI locates the errors of a body it parses itself.
+            located = [
+                {**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)
+            ]
+            raise RequestValidationError(located) from exc
         return await probes.probe_path(body.path)
     return await probes.probe_upload(content_type, request.stream())
 
@@ -164,7 +182,7 @@ async def _unless_client_leaves(request: Request, work: Coroutine[Any, Any, T], 
 @router.get("/assets")
 async def list_assets(
     assets: AssetServiceDep,
-    page: PageParams,
+    page: Annotated[PageRequest, sorted_page(*SORTABLE)],
     created: CreatedRange,
     q: Annotated[str | None, Query(max_length=200, description="Part of name, path, type")] = None,
     tag: str | None = None,
@@ -172,21 +190,21 @@ async def list_assets(
     status: Annotated[list[AssetStatus] | None, Query()] = None,
     duration_min: Annotated[float | None, Query(ge=0)] = None,
     duration_max: Annotated[float | None, Query(ge=0)] = None,
-    size_min: Annotated[int | None, Query(ge=0)] = None,
-    size_max: Annotated[int | None, Query(ge=0)] = None,
+    size_min: Annotated[int | None, Query(ge=0, le=MAX_INT64)] = None,
+    size_max: Annotated[int | None, Query(ge=0, le=MAX_INT64)] = None,
     recorded_after: Annotated[str | None, Query(description="ISO 8601")] = None,
     recorded_before: Annotated[str | None, Query(description="ISO 8601")] = None,
 ) -> Page[AssetRead]:
     filters = AssetFilters(
         text=q,
         tag=" ".join(tag.split()).lower() if tag else None,
-        kinds=kind or (),
+        kinds=[name.lower() for name in kind or ()],
         statuses=status or (),
         duration_min=duration_min,
         duration_max=duration_max,
         size_min=size_min,
         size_max=size_max,
-        recorded=TimeRange(_instant(recorded_after), _instant(recorded_before), field="recorded"),
+        recorded=TimeRange.parse(recorded_after, recorded_before, field="recorded"),
         created=created,
     )
     rows, total = await assets.list(page, filters)
@@ -198,7 +216,8 @@ async def list_assets(
 
 
 @router.get("/assets/{asset_id}", responses=errors(NotFound))
-async def read_asset(asset: CurrentAsset, assets: AssetServiceDep) -> AssetRead:
+async def read_asset(asset: CurrentAsset, assets: AssetServiceDep) -> AssetDetail:
+    """The asset with its tags and every server path its content was registered from."""
     return await asset_read(asset, assets)
 
 
@@ -218,37 +237,10 @@ async def index_asset(
     return JobRead.of(await assets.request_index(asset))
 
 
-@router.get(
-    "/assets/{asset_id}/content",
-    responses={206: {"description": "the asked range"}, 302: {"description": "to S3"}},
-)
+@router.head("/assets/{asset_id}/content", responses=CONTENT_RESPONSES, response_class=Response)
+@router.get("/assets/{asset_id}/content", responses=CONTENT_RESPONSES, response_class=Response)
 async def read_content(asset: CurrentAsset, assets: AssetServiceDep, request: Request) -> Response:
-    """The file, whole or by ``Range``; on S3 a redirect to a short-lived presigned URL."""
-    content = await assets.content(asset, request.headers.get("range"))
-    if content.redirect_url is not None:
-        return RedirectResponse(content.redirect_url, status_code=302)
-    assert content.chunks is not None
-    span = content.span
-    headers = {
-        "accept-ranges": "bytes",
-        "content-length": str(span.length),
-        "content-disposition": f'inline; filename="{asset.name.replace(chr(34), "")}"',
-    }
-    if span.partial:
-        headers["content-range"] = f"bytes {span.start}-{span.end}/{asset.size}"
-    return StreamingResponse(
-        content.chunks,
-        status_code=206 if span.partial else 200,
-        media_type=asset.media_type,
-        headers=headers,
-    )
-
-
-def _instant(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInput(f"not an ISO 8601 time: {value!r}", field="recorded_after") from exc
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    """The file, whole or by one ``Range``, with ``ETag`` (its SHA-256) and ``Last-Modified``
+    for conditional requests; on S3 a redirect to a short-lived presigned URL. A server file
+    deleted or changed on disk answers 410 or 409 and marks the asset ``missing``/``changed``."""
+    return content_response(request, await assets.content(asset))

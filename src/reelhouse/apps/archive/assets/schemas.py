@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reelhouse.apps.archive.assets.models import AssetSource, AssetStatus
+from reelhouse.apps.archive.assets.models import AssetSource, AssetStatus, LocationState
 
 
 class AssetRead(BaseModel):
@@ -32,7 +32,26 @@ class AssetRead(BaseModel):
     indexed_at: datetime | None
 
 
-class AssetUploaded(AssetRead):
+class AssetLocationRead(BaseModel):
+    """A server path holding the asset's content, as it was when last seen there."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    path: str
+    size: int
+    mtime: datetime
+    state: LocationState
+    first_seen_at: datetime
+    checked_at: datetime
+
+
+class AssetDetail(AssetRead):
+    """One asset as its own route answers it: with every server path its content lies at."""
+
+    locations: list[AssetLocationRead] = Field(default_factory=list)
+
+
+class AssetUploaded(AssetDetail):
     duplicate: bool
     index_job_id: uuid.UUID | None
 

@@ -13,6 +13,9 @@ from pathlib import Path
 from reelhouse.platform.errors import Forbidden, InvalidInput, NotFound
 
 HASH_CHUNK_BYTES = 4 * 1024 * 1024
+# Linux's NAME_MAX and PATH_MAX (macOS and Windows allow less or the same).
+MAX_NAME_BYTES = 255
+MAX_PATH_BYTES = 4096
 NO_ROOTS = "no import roots are configured (REELHOUSE_IMPORT_ROOTS)"
 
 
@@ -45,6 +48,7 @@ class ImportRoots:
         candidate = Path(raw)
         if not candidate.is_absolute():
             raise InvalidInput("give an absolute server path", field="path")
+        _require_usable_length(raw, candidate)
         real = Path(os.path.realpath(candidate))
         if not any(real == root or real.is_relative_to(root) for root in self.roots):
             raise Forbidden(f"{raw} is outside the import roots", field="path")
@@ -79,6 +83,18 @@ class ImportRoots:
                 inside = any(real.is_relative_to(root) for root in self.roots)
                 if inside and real.is_file():
                     yield real
+
+
+def _require_usable_length(raw: str, path: Path) -> None:
+    """Refuse what the file system would refuse with ENAMETOOLONG, naming the path."""
+    longest = max((len(os.fsencode(part)) for part in path.parts), default=0)
+    if longest > MAX_NAME_BYTES:
+        raise InvalidInput(
+            f"{raw}: a path component is {longest} bytes, more than {MAX_NAME_BYTES} bytes",
+            field="path",
+        )
+    if len(os.fsencode(raw)) >= MAX_PATH_BYTES:
+        raise InvalidInput(f"{raw}: longer than {MAX_PATH_BYTES} bytes", field="path")
 
 
 def server_file(path: Path) -> ServerFile:

@@ -14,9 +14,21 @@ from typing import Any
 from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from reelhouse.apps.archive.assets.byte_ranges import ByteSpan, byte_range
 from reelhouse.apps.archive.assets.file_dialog import Picked, pick_files
-from reelhouse.apps.archive.assets.models import Asset, AssetSource, AssetStatus
+from reelhouse.apps.archive.assets.locations import (
+    Checked,
+    LocationService,
+    Settled,
+    restore,
+    settle,
+)
+from reelhouse.apps.archive.assets.models import (
+    Asset,
+    AssetLocation,
+    AssetSource,
+    AssetStatus,
+    LocationState,
+)
 from reelhouse.apps.archive.assets.receiving import ReceivedFile, receive_multipart_file
 from reelhouse.apps.archive.assets.repository import AssetRepository
 from reelhouse.apps.archive.assets.schemas import AssetSummary
@@ -31,11 +43,13 @@ from reelhouse.apps.archive.outputs.models import OutputRole
 from reelhouse.apps.archive.outputs.service import OutputService
 from reelhouse.apps.archive.settings import ArchiveSettings
 from reelhouse.apps.archive.tags.repository import AssetTagRepository
+from reelhouse.platform.content_serving import Content, Representation
 from reelhouse.platform.counting import count_by, newest, per_day
-from reelhouse.platform.errors import NotImplementedHere
+from reelhouse.platform.errors import InvalidInput, NotImplementedHere, ReelhouseError
 from reelhouse.platform.events import Event, Subject, publish_after_commit
 from reelhouse.platform.jobs import Job
-from reelhouse.platform.pagination import PageRequest, TimeRange, within
+from reelhouse.platform.pagination import PageRequest, TimeRange, contains, within
+from reelhouse.platform.profiling import known_kinds
 from reelhouse.platform.scope import Scope
 from reelhouse.platform.storage import content_key, read_file
 
@@ -45,6 +59,7 @@ SCAN_TASK = "archive.scan_directory"
 SIDECAR_TASK = "archive.sidecar"
 REINDEX_ALL_TASK = "archive.reindex_all"
 RECONCILE_TASK = "archive.reconcile_indexing"
+# The kinds the archive's own profilers answer; other apps' profilers may add more.
 SORTABLE = ("-created_at", "name", "size", "duration_s", "recorded_at", "status", "kind")
 
 
@@ -63,16 +78,6 @@ class AssetFilters:
 
 
 @dataclass(frozen=True)
-class AssetContent:
-    """What to answer for an asset's bytes: a span of them, or a URL that serves them."""
-
-    asset: Asset
-    span: ByteSpan
-    chunks: AsyncIterator[bytes] | None
-    redirect_url: str | None
-
-
-@dataclass(frozen=True)
 class Intake:
     asset: Asset
     duplicate: bool
@@ -86,6 +91,7 @@ class AssetService:
         self.actor = scope.actor
         self.settings = scope.settings.app(ArchiveSettings)
         self.assets = AssetRepository(scope.session, scope.org_id)
+        self.locations = LocationService(scope)
 
     @property
     def roots(self) -> ImportRoots:
@@ -100,6 +106,10 @@ class AssetService:
     async def upload(self, content_type: str, body: AsyncIterator[bytes]) -> Intake:
         """Take in the ``file`` field of a multipart body, streamed and hashed on the way."""
         received = await receive_multipart_file(content_type, body, self.scratch_dir)
+        if received.size == 0:
+            # One rule with resumable uploads, which refuse a size of 0 when they open.
+            await asyncio.to_thread(received.path.unlink, True)
+            raise InvalidInput("the file is empty; an asset needs at least one byte", field="file")
         return await self.take_upload(received)
 
     async def take_upload(
@@ -134,16 +144,23 @@ class AssetService:
         """Reference a server file in place (no copy); its content decides if it is new."""
         sha256 = await asyncio.to_thread(sha256_of, file.path)
         existing = await self.assets.by_sha256(sha256)
-        if existing is not None:
-            return Intake(existing, duplicate=True, index_job=None)
-        return await self._add(
-            name=file.path.name,
-            sha256=sha256,
-            size=file.size,
-            source=source,
-            path=str(file.path),
-            path_mtime=file.mtime,
+        intake = (
+            Intake(existing, duplicate=True, index_job=None)
+            if existing is not None
+            else await self._add(
+                name=file.path.name,
+                sha256=sha256,
+                size=file.size,
+                source=source,
+                path=str(file.path),
+                path_mtime=file.mtime,
+            )
         )
+        # Every path the content was found at, also when the asset existed already.
+        await self.locations.record(intake.asset, file)
+        if existing is not None and existing.status in (AssetStatus.missing, AssetStatus.changed):
+            await self._follow(existing, restore(existing))
+        return intake
 
     async def _add(self, **values: Any) -> Intake:
         name: str = values["name"]
@@ -210,20 +227,67 @@ class AssetService:
         files = [self.roots.regular_file(path) for path in picked.paths]
         return [await self.register(file) for file in files]
 
-    async def content(self, asset: Asset, range_header: str | None) -> AssetContent:
-        """The file, whole or the one range asked for; on S3 a short-lived presigned URL."""
+    async def content(self, asset: Asset) -> Content | ReelhouseError:
+        """The asset's bytes: stored ones (on S3 a short-lived presigned URL), or a server file
+        from a location that still holds it unchanged. A file deleted or changed on disk is
+        answered (not raised, so the asset's new status is kept) as 410 or 409."""
         storage = self.scope.storage
-        if asset.storage_key is not None:
-            presigned = await storage.presigned_get(asset.storage_key, filename=asset.name)
+        key = asset.storage_key
+        if key is not None:
+            stored = self._representation(asset, asset.created_at)
+            presigned = await storage.presigned_get(key, filename=asset.name)
             if presigned is not None:
-                return AssetContent(asset, ByteSpan(0, asset.size - 1, False), None, presigned)
-        span = byte_range(range_header, asset.size)
-        chunks = (
-            storage.read(asset.storage_key, span.start, span.end)
-            if asset.storage_key is not None
-            else read_file(Path(str(asset.path)), span.start, span.end)
+                return Content(stored, redirect_url=presigned)
+            return Content(stored, read=lambda start, end: storage.read(key, start, end))
+        checked = await self.locations.check(asset, until_intact=True)
+        refusal = await self._settle(asset, checked)
+        if refusal is not None:
+            return refusal
+        intact = next(c.location for c in checked if c.state is LocationState.present)
+        path = Path(intact.path)
+        return Content(
+            self._representation(asset, intact.mtime),
+            read=lambda start, end: read_file(path, start, end),
         )
-        return AssetContent(asset, span, chunks, None)
+
+    def _representation(self, asset: Asset, modified: datetime) -> Representation:
+        return Representation(asset.size, asset.sha256, modified, asset.media_type, asset.name)
+
+    async def readable_path(self, asset: Asset) -> str | None:
+        """A server path holding the asset's content unchanged (its first one if none does);
+        None for stored content."""
+        if asset.storage_key is not None:
+            return None
+        checked = await self.locations.check(asset, until_intact=True)
+        intact = [c.location.path for c in checked if c.state is LocationState.present]
+        return intact[0] if intact else asset.path
+
+    async def reconcile_locations(self, asset_id: uuid.UUID) -> AssetStatus | None:
+        """Check every location of an asset and settle its status; its status then (None once
+        the asset is gone)."""
+        asset = await self.get_or_none(asset_id)
+        if asset is None:
+            return None
+        checked = await self.locations.check(asset, until_intact=False)
+        if asset.storage_key is None:
+            await self._settle(asset, checked)
+        return asset.status
+
+    async def locations_of(self, assets: Sequence[Asset]) -> dict[uuid.UUID, list[AssetLocation]]:
+        return await self.locations.of(assets)
+
+    async def _settle(self, asset: Asset, checked: Sequence[Checked]) -> ReelhouseError | None:
+        """Settle a server file's status from its checked locations (see ``settle``); answers
+        why its bytes cannot be served."""
+        settled = settle(asset, checked)
+        await self._follow(asset, settled)
+        return settled.refusal
+
+    async def _follow(self, asset: Asset, settled: Settled) -> None:
+        if settled.needs_index:
+            await self.request_index(asset)
+        if settled.event is not None:
+            self._publish(settled.event, asset)
 
     async def get(self, asset_id: uuid.UUID) -> Asset:
         return await self.assets.get(asset_id)
@@ -253,23 +317,39 @@ class AssetService:
         statement = within(statement, Asset.duration_s, filters.duration_min, filters.duration_max)
         statement = within(statement, Asset.size, filters.size_min, filters.size_max)
         if filters.kinds:
+            await self._require_known_kinds(filters.kinds)
             statement = statement.where(Asset.kind.in_(filters.kinds))
         if filters.statuses:
             statement = statement.where(Asset.status.in_(filters.statuses))
         if filters.text:
-            pattern = f"%{filters.text.lower()}%"
+            text = filters.text.lower()
             statement = statement.where(
                 or_(
-                    Asset.name.ilike(pattern),
-                    Asset.path.ilike(pattern),
-                    Asset.media_type.ilike(pattern),
-                    cast(Asset.facts, Text).ilike(pattern),
+                    contains(Asset.name, text),
+                    contains(Asset.path, text),
+                    contains(Asset.media_type, text),
+                    contains(cast(Asset.facts, Text), text),
                 )
             )
         if filters.tag:
             links = AssetTagRepository(self.session, self.scope.org_id)
             statement = statement.where(Asset.id.in_(links.assets_tagged(filters.tag)))
         return await self.assets.paginate(statement, page, sortable=SORTABLE)
+
+    async def _require_known_kinds(self, kinds: Sequence[str]) -> None:
+        """Refuse a kind no installed profiler gives and no asset of the organization has (one
+        indexed before its app was removed, say)."""
+        known = known_kinds()
+        unknown = set(kinds) - known
+        if not unknown:
+            return
+        held = set(await count_by(self.assets, Asset.kind))
+        if unknown - held:
+            choices = ", ".join(sorted(known | held))
+            raise InvalidInput(
+                f"unknown kind {sorted(unknown - held)[0]!r}; choose one of {choices}",
+                field="kind",
+            )
 
     async def delete(self, asset: Asset) -> None:
         """Remove the asset; its stored bytes go once no asset anywhere refers to them."""

@@ -1,5 +1,6 @@
-"""Job handlers of assets: indexing (probing, thumbnails), sidecars, folder scans, re-indexing
-and the reconciliation that leaves no asset waiting forever."""
+"""Job handlers of assets: indexing (probing, thumbnails), sidecars, folder scans, re-indexing,
+the reconciliation that leaves no asset waiting forever, and the one that notices server files
+deleted or changed on disk."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from reelhouse.apps.archive.assets.locations import RECONCILE_LOCATIONS_TASK
 from reelhouse.apps.archive.assets.models import Asset, AssetSource, AssetStatus
 from reelhouse.apps.archive.assets.server_files import server_file
 from reelhouse.apps.archive.assets.service import (
@@ -25,6 +27,7 @@ from reelhouse.apps.archive.assets.service import (
 from reelhouse.apps.archive.objects.readable import readable_copy
 from reelhouse.apps.archive.outputs.models import OutputRole
 from reelhouse.apps.archive.outputs.service import DerivedFile, OutputService
+from reelhouse.apps.archive.profiling.exif import taken_at
 from reelhouse.apps.archive.profiling.thumbnails import make_thumbnails
 from reelhouse.platform.db import utcnow
 from reelhouse.platform.errors import ReelhouseError
@@ -33,6 +36,7 @@ from reelhouse.platform.jobs import JobContext, JobFailed, periodic, task
 from reelhouse.platform.profiling import Profile, ProfileFailed, profile_file
 
 REINDEX_BATCH = 200
+RECONCILE_LOCATIONS_BATCH = 200
 # Longer than the heartbeat's staleness, so a job the sweeper is about to requeue is left be.
 RECONCILE_GRACE = timedelta(minutes=2)
 
@@ -47,7 +51,9 @@ async def index_asset(ctx: JobContext) -> dict[str, Any]:
         if asset is None:
             return {"skipped": "the asset was deleted"}
         asset.status = AssetStatus.indexing
-        storage_key, path, name = asset.storage_key, asset.path, asset.name
+        # A server file is read from a copy that still holds it, should its first one be gone.
+        path = await AssetService(scope).readable_path(asset)
+        storage_key, name = asset.storage_key, asset.name
     await ctx.progress(0.1, "reading the file")
     try:
         async with readable_copy(ctx.storage, storage_key, path, name) as local:
@@ -131,26 +137,21 @@ def _apply(asset: Asset, profile: Profile) -> None:
 
 
 def recorded_at(facts: dict[str, Any]) -> datetime | None:
-    """When the recording was made, as the file itself says (container tag or EXIF)."""
-    tags = facts.get("tags") or {}
-    exif = facts.get("exif") or {}
-    for raw, layout in (
-        (tags.get("creation_time"), None),
-        (exif.get("DateTimeOriginal") or exif.get("DateTime"), "%Y:%m:%d %H:%M:%S"),
-    ):
-        if not isinstance(raw, str):
-            continue
+    """When the recording was made, as the file itself says (container tag or EXIF).
+
+    An EXIF time without a zone is the camera's wall clock, answered as if UTC; the image's
+    facts say so with ``recorded_at_is_local``.
+    """
+    raw = (facts.get("tags") or {}).get("creation_time")
+    if isinstance(raw, str):
         try:
-            moment = (
-                datetime.strptime(raw, layout)
-                if layout
-                else datetime.fromisoformat(raw.replace("Z", "+00:00"))
-            )
+            moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
-            continue
-        # EXIF times carry no zone; they are read as UTC rather than dropped.
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return None
+            pass
+        else:
+            return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    taken = taken_at(facts.get("exif") or {})
+    return None if taken is None else taken[0]
 
 
 @task(SIDECAR_TASK, max_attempts=3, timeout=600)
@@ -259,3 +260,25 @@ async def reconcile_indexing(ctx: JobContext) -> dict[str, int]:
 
 
 periodic(RECONCILE_TASK, every=timedelta(minutes=5))
+
+
+@task(RECONCILE_LOCATIONS_TASK, max_attempts=1, timeout=3600)
+async def reconcile_locations(ctx: JobContext) -> dict[str, int]:
+    """Check every server path of the organization's assets against the file there: an asset
+    no location holds unchanged becomes ``missing`` or ``changed``, and one whose file came
+    back unchanged is restored."""
+    async with ctx.scope() as scope:
+        ids = await AssetService(scope).locations.asset_ids()
+    counts = {"assets": len(ids), "missing": 0, "changed": 0}
+    for start in range(0, len(ids), RECONCILE_LOCATIONS_BATCH):
+        async with ctx.scope() as scope:
+            assets = AssetService(scope)
+            for asset_id in ids[start : start + RECONCILE_LOCATIONS_BATCH]:
+                status = await assets.reconcile_locations(asset_id)
+                if status in (AssetStatus.missing, AssetStatus.changed):
+                    counts[status.value] += 1
+        await ctx.progress(min(start + RECONCILE_LOCATIONS_BATCH, len(ids)) / max(len(ids), 1))
+    return counts
+
+
+periodic(RECONCILE_LOCATIONS_TASK, every=timedelta(minutes=15))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from reelhouse.apps.archive.deps import (
     AssetServiceDep,
@@ -20,14 +20,16 @@ from reelhouse.apps.archive.outputs.schemas import (
     OutputActionRead,
     OutputRead,
 )
-from reelhouse.apps.archive.outputs.service import OutputFilters
-from reelhouse.platform.deps import MemberPrincipal, PageParams
+from reelhouse.apps.archive.outputs.service import OUTPUT_SORTS, OutputFilters
+from reelhouse.platform.content_serving import content_response, content_responses
+from reelhouse.platform.deps import MemberPrincipal, PageParams, sorted_page
 from reelhouse.platform.errors import InvalidInput, NotFound, errors
 from reelhouse.platform.jobs import Job
 from reelhouse.platform.jobs.schemas import JobRead
-from reelhouse.platform.pagination import Page
+from reelhouse.platform.pagination import Page, PageRequest
 
 router = APIRouter(tags=["outputs"])
+CONTENT_RESPONSES = content_responses(NotFound)
 
 
 def _read(output: Output) -> OutputRead:
@@ -38,7 +40,7 @@ def _read(output: Output) -> OutputRead:
 @router.get("/outputs")
 async def list_outputs(
     outputs: OutputServiceDep,
-    page: PageParams,
+    page: Annotated[PageRequest, sorted_page(*OUTPUT_SORTS)],
     format: Annotated[list[str] | None, Query()] = None,
     role: Annotated[list[OutputRole] | None, Query()] = None,
     asset_id: uuid.UUID | None = None,
@@ -56,16 +58,14 @@ async def read_output(output: CurrentOutput) -> OutputRead:
     return _read(output)
 
 
-@router.get("/outputs/{output_id}/content", responses=errors(NotFound))
-async def read_output_content(output: CurrentOutput, outputs: OutputServiceDep) -> Response:
-    presigned = await outputs.presigned_url(output)
-    if presigned is not None:
-        return RedirectResponse(presigned, status_code=302)
-    return StreamingResponse(
-        outputs.content(output),
-        media_type=output.media_type,
-        headers={"content-length": str(output.size)},
-    )
+@router.head("/outputs/{output_id}/content", responses=CONTENT_RESPONSES, response_class=Response)
+@router.get("/outputs/{output_id}/content", responses=CONTENT_RESPONSES, response_class=Response)
+async def read_output_content(
+    output: CurrentOutput, outputs: OutputServiceDep, request: Request
+) -> Response:
+    """The output's bytes (a thumbnail's too), whole or by one ``Range``, with ``ETag`` and
+    ``Last-Modified`` for conditional requests; on S3 a redirect to a presigned URL."""
+    return content_response(request, await outputs.served(output))
 
 
 @router.post(
@@ -83,12 +83,15 @@ async def ask_output_action(
 
 @router.get("/outputs/{output_id}/actions", responses=errors(NotFound))
 async def list_output_actions(
-    output: CurrentOutput, outputs: OutputServiceDep
-) -> list[OutputActionRead]:
-    return [
-        _action_read(*await outputs.action_with_job(action))
-        for action in await outputs.actions_of(output)
-    ]
+    output: CurrentOutput, outputs: OutputServiceDep, page: PageParams
+) -> Page[OutputActionRead]:
+    """The actions asked on the output, newest first."""
+    actions = await outputs.actions_of(output)
+    return Page[OutputActionRead].of(
+        [_action_read(*await outputs.action_with_job(action)) for action in page.window(actions)],
+        len(actions),
+        page,
+    )
 
 
 @router.get("/output-actions/{action_id}", responses=errors(NotFound))
@@ -97,8 +100,12 @@ async def read_output_action(action_id: uuid.UUID, outputs: OutputServiceDep) ->
 
 
 @router.get("/assets/{asset_id}/thumbnails", tags=["archive"], responses=errors(NotFound))
-async def list_thumbnails(asset: CurrentAsset, outputs: OutputServiceDep) -> list[OutputRead]:
-    return [_read(row) for row in await outputs.for_asset(asset.id, OutputRole.thumbnail)]
+async def list_thumbnails(
+    asset: CurrentAsset, outputs: OutputServiceDep, page: PageParams
+) -> Page[OutputRead]:
+    """The asset's thumbnails, smallest first."""
+    thumbnails = await outputs.for_asset(asset.id, OutputRole.thumbnail)
+    return Page[OutputRead].of_all([_read(row) for row in thumbnails], page)
 
 
 @router.post("/assets/{asset_id}/sidecar", status_code=202, tags=["archive"])

@@ -17,6 +17,7 @@ from reelhouse.apps.archive.objects.service import StoredObjectService
 from reelhouse.apps.archive.outputs.models import Availability, Output, OutputAction, OutputRole
 from reelhouse.apps.archive.outputs.repository import OutputActionRepository, OutputRepository
 from reelhouse.apps.archive.outputs.schemas import OutputSummary
+from reelhouse.platform.content_serving import Content, Representation
 from reelhouse.platform.counting import count_by, newest, per_day
 from reelhouse.platform.db import utcnow
 from reelhouse.platform.errors import InvalidInput, NotFound
@@ -29,6 +30,7 @@ from reelhouse.platform.storage import content_key
 OUTPUTS_TOPIC = "outputs"
 ACTION_TASK = "archive.output_action"
 ACTIONS = ("refresh_metadata", "verify_checksum")
+OUTPUT_SORTS = ("-created_at", "name", "size", "role", "format")
 
 
 @dataclass(frozen=True)
@@ -170,9 +172,7 @@ class OutputService:
             statement = statement.where(Output.job_id == filters.job_id)
         if filters.availability:
             statement = statement.where(Output.availability.in_(filters.availability))
-        return await self.outputs.paginate(
-            statement, page, sortable=("-created_at", "name", "size", "role", "format")
-        )
+        return await self.outputs.paginate(statement, page, sortable=OUTPUT_SORTS)
 
     async def request_action(self, output: Output, action: str) -> tuple[OutputAction, Job]:
         if action not in ACTIONS:
@@ -206,12 +206,29 @@ class OutputService:
         return action, await self.scope.jobs.get(action.job_id)
 
     async def mark_checked(self, output: Output, **values: Any) -> None:
-        """Record what a check found (its availability, fresh facts) and when."""
+        """Record what a check found (its availability, fresh facts) and when.
+
+        Fresh facts go on top of the recorded ones: those given when the output was made (a
+        thumbnail's ``longest_side``) are no profiler's to read again.
+        """
+        if "facts" in values:
+            values["facts"] = {**output.facts, **values["facts"]}
         for name, value in {**values, "checked_at": utcnow()}.items():
             setattr(output, name, value)
 
     def content(self, output: Output) -> AsyncIterator[bytes]:
         return self.storage.read(output.storage_key)
+
+    async def served(self, output: Output) -> Content:
+        """The output's bytes for a content route: read here, or on S3 a presigned URL."""
+        representation = Representation(
+            output.size, output.sha256, output.created_at, output.media_type, output.name
+        )
+        presigned = await self.presigned_url(output)
+        if presigned is not None:
+            return Content(representation, redirect_url=presigned)
+        key, storage = output.storage_key, self.storage
+        return Content(representation, read=lambda start, end: storage.read(key, start, end))
 
     async def presigned_url(self, output: Output) -> str | None:
         """A short-lived URL serving the output's bytes, where the storage offers one."""

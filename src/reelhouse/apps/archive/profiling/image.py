@@ -7,7 +7,12 @@ from typing import Any
 
 from PIL import Image
 
-from reelhouse.apps.archive.profiling.exif import ORIENTATION_TAG, exif_facts, gps_position
+from reelhouse.apps.archive.profiling.exif import (
+    ORIENTATION_TAG,
+    exif_facts,
+    gps_position,
+    taken_at,
+)
 from reelhouse.platform.profiling import Profile, guess_media_type
 
 # JPEG can decode at 1/2, 1/4 or 1/8 scale: the whole stream is still read, so a cut-off file
@@ -34,6 +39,10 @@ def profile_image(path: Path) -> Profile:
             "gps": gps_position(tags.get("GPSInfo", {})),
             "size": path.stat().st_size,
         }
+        taken = taken_at(tags)
+        if taken is not None:
+            metadata["taken_at"] = taken[0].isoformat()
+            metadata["recorded_at_is_local"] = taken[1]
         media_type = image.get_format_mimetype() or guess_media_type(path)
     return Profile("image", media_type, None, metadata)
 

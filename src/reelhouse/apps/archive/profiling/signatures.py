@@ -10,6 +10,7 @@ Family = Literal["video", "audio", "image", "parquet", "csv"]
 _AUDIO_MP4_BRANDS = (b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B ")
 _IMAGE_MP4_BRANDS = (b"heic", b"heix", b"mif1", b"msf1", b"avif", b"avis")
 _TS_SYNC_BYTE = b"\x47"
+_MEDIA_GROUP: dict[Family, str] = {"video": "media", "audio": "media"}
 _RIFF_FORMS: dict[bytes, Family] = {b"WAVE": "audio", b"AVI ": "video", b"WEBP": "image"}
 _EXTENSIONS: dict[Family, frozenset[str]] = {
     "video": frozenset(
@@ -56,6 +57,28 @@ def extension_family(path: Path, head: bytes = b"") -> Family | None:
     if suffix == ".ts":
         return "video" if head.startswith(_TS_SYNC_BYTE) else None
     return next((family for family, known in _EXTENSIONS.items() if suffix in known), None)
+
+
+# Extensions of formats whose every file starts with a magic number ``sniff`` knows.
+_SIGNED_EXTENSIONS = frozenset(
+    {".mp4", ".m4v", ".m4a", ".mkv", ".webm", ".avi", ".wav", ".flac", ".ogg", ".oga", ".ogv"}
+    | {".opus", ".aif", ".aiff", ".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff"}
+    | {".parquet", ".pq"}
+)
+
+
+def contradicts_name(path: Path, head: bytes) -> bool:
+    """The extension names a format with a magic number that the first bytes do not hold."""
+    return path.suffix.lower() in _SIGNED_EXTENSIONS and sniff(head) is None
+
+
+def named_otherwise(path: Path, head: bytes) -> bool:
+    """The first bytes name one family and the extension another (a JPEG named ``.mp4``);
+    video and audio count as one, as their containers are shared (an MP4 of sound only)."""
+    sniffed, named = sniff(head), extension_family(path, head)
+    if sniffed is None or named is None:
+        return False
+    return _MEDIA_GROUP.get(sniffed, sniffed) != _MEDIA_GROUP.get(named, named)
 
 
 def family_of(path: Path, head: bytes) -> Family | None:

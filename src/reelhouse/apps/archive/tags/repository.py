@@ -6,10 +6,13 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 
 from reelhouse.apps.archive.tags.models import AssetTag, Tag
+from reelhouse.platform.pagination import PageRequest
 from reelhouse.platform.repository import Repository
+
+SORTABLE = ("name", "created_at")
 
 
 class TagRepository(Repository[Tag]):
@@ -19,7 +22,10 @@ class TagRepository(Repository[Tag]):
     async def by_name(self, name: str) -> Tag | None:
         return (await self.session.execute(self.select().where(Tag.name == name))).scalar()
 
-    async def with_counts(self) -> list[tuple[Tag, int]]:
+    async def with_counts(self, page: PageRequest) -> tuple[list[tuple[Tag, int]], int]:
+        """One page of tags, each with the number of assets that carry it, and the total."""
+        column_name, descending = page.sort_key(SORTABLE)
+        column = getattr(Tag, column_name)
         counts = (
             select(AssetTag.tag_id, func.count().label("assets"))
             .where(AssetTag.org_id == self.org_id)
@@ -30,14 +36,25 @@ class TagRepository(Repository[Tag]):
             select(Tag, func.coalesce(counts.c.assets, 0))
             .outerjoin(counts, counts.c.tag_id == Tag.id)
             .where(Tag.org_id == self.org_id)
-            .order_by(Tag.name)
+            .order_by(column.desc() if descending else column.asc(), Tag.id)
+            .limit(page.limit)
+            .offset(page.offset)
         )
-        return [(tag, int(count)) for tag, count in rows.all()]
+        total = await self.session.scalar(
+            select(func.count()).select_from(Tag).where(Tag.org_id == self.org_id)
+        )
+        return [(tag, int(count)) for tag, count in rows.all()], int(total or 0)
 
 
 class AssetTagRepository(Repository[AssetTag]):
     model = AssetTag
     kind = "tag of asset"
+
+    async def detach_everywhere(self, tag_id: uuid.UUID) -> None:
+        """Take the tag off every asset of the organization."""
+        await self.session.execute(
+            delete(AssetTag).where(AssetTag.org_id == self.org_id, AssetTag.tag_id == tag_id)
+        )
 
     async def find(self, asset_id: uuid.UUID, tag_id: uuid.UUID) -> AssetTag | None:
         statement = self.select().where(AssetTag.asset_id == asset_id, AssetTag.tag_id == tag_id)

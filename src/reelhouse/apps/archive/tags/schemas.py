@@ -36,6 +36,10 @@ class TagCreate(BaseModel):
     name: TagName
 
 
+class TagUpdate(BaseModel):
+    name: TagName
+
+
 class TagRef(BaseModel):
     """A tag by id, or by name (created if it does not exist yet)."""
 

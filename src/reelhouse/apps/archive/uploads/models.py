@@ -15,6 +15,9 @@ from reelhouse.platform.repository import OrgOwned
 
 class UploadStatus(enum.StrEnum):
     open = "open"
+    # Open, but its bytes did not hash to the expected SHA-256 at a commit: ranges may be sent
+    # again with other bytes, and the next commit checks again.
+    mismatched = "mismatched"
     committed = "committed"
     expired = "expired"
 

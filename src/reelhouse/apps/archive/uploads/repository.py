@@ -15,7 +15,10 @@ class UploadRepository(Repository[Upload]):
 
     async def stale(self, now: datetime) -> Sequence[Upload]:
         return await self.list(
-            self.select().where(Upload.status == UploadStatus.open, Upload.expires_at <= now)
+            self.select().where(
+                Upload.status.in_((UploadStatus.open, UploadStatus.mismatched)),
+                Upload.expires_at <= now,
+            )
         )
 
     async def lock(self, upload: Upload) -> Upload:

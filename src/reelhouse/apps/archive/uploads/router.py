@@ -21,19 +21,27 @@ from reelhouse.apps.archive.uploads.schemas import (
     UploadRead,
 )
 from reelhouse.apps.archive.uploads.service import InvalidButKept
-from reelhouse.platform.deps import MemberPrincipal
+from reelhouse.platform.deps import MemberPrincipal, SettingsDep
 from reelhouse.platform.errors import Conflict, InvalidInput, NotFound, errors, problem_response
+from reelhouse.platform.openapi import raw_bytes_body
 
 router = APIRouter(tags=["ingest"])
 
 
 @router.post("/ingest/init", status_code=201, responses=errors(InvalidInput))
 async def start_upload(
-    body: IngestStart, ingest: UploadServiceDep, request: Request, _member: MemberPrincipal
+    body: IngestStart,
+    ingest: UploadServiceDep,
+    request: Request,
+    settings: SettingsDep,
+    _member: MemberPrincipal,
 ) -> IngestStarted:
     """Open a resumable upload; the answer says where to PUT its bytes."""
     upload, presigned = await ingest.init(body.filename, body.size, body.sha256)
-    url = presigned or str(request.url_for("send_upload_content", upload_id=str(upload.id)))
+    path = request.app.url_path_for("send_upload_content", upload_id=str(upload.id))
+    # The request's Host header is the client's to choose; a configured base URL is not.
+    base = settings.public_base_url or str(request.base_url)
+    url = presigned or base.rstrip("/") + path
     return IngestStarted(
         upload_id=upload.id, upload_url=url, expires_at=upload.expires_at, received=[]
     )
@@ -43,6 +51,7 @@ async def start_upload(
     "/ingest/{upload_id}/content",
     response_model=UploadRead,
     responses=errors(NotFound, Conflict, InvalidInput),
+    openapi_extra=raw_bytes_body("The file's bytes, or those of its Content-Range."),
 )
 async def send_upload_content(
     upload: CurrentUpload, ingest: UploadServiceDep, request: Request, _member: MemberPrincipal

@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from reelhouse.apps.archive.assets.models import AssetSource
-from reelhouse.apps.archive.assets.receiving import ReceivedFile
+from reelhouse.apps.archive.assets.receiving import ReceivedFile, clean_filename
 from reelhouse.apps.archive.assets.server_files import sha256_of
 from reelhouse.apps.archive.assets.service import AssetService, Intake
 from reelhouse.apps.archive.uploads.models import Upload, UploadStatus
 from reelhouse.apps.archive.uploads.ranges import CONTENT_RANGE, merge_range, missing_ranges
 from reelhouse.apps.archive.uploads.repository import UploadRepository
-from reelhouse.apps.archive.uploads.staging import temp_file, write_at
+from reelhouse.apps.archive.uploads.staging import HeldBytesDiffer, temp_file, write_at
 from reelhouse.platform.db import after_commit, utcnow
 from reelhouse.platform.errors import Conflict, InvalidInput
 from reelhouse.platform.scope import Scope
@@ -33,6 +33,7 @@ DEFAULT_EXPIRY = timedelta(hours=24)
 # S3 refuses presigned URLs valid for longer than a week.
 MAX_PRESIGNED_SECONDS = 7 * 24 * 3600
 STAGING_PREFIX = "uploads/"
+OPEN_STATUSES = (UploadStatus.open, UploadStatus.mismatched)
 
 
 class InvalidButKept(InvalidInput):
@@ -77,7 +78,7 @@ class UploadService:
         expires_in: timedelta = DEFAULT_EXPIRY,
     ) -> tuple[Upload, str | None]:
         """Open an upload; on S3 also answer the presigned URL to PUT the whole file to."""
-        name = Path(filename.replace("\\", "/")).name.strip()
+        name = clean_filename(filename)
         if not name or len(name) > 500:
             raise InvalidInput("a file name of 1 to 500 characters is needed", field="filename")
         if not 0 < size <= MAX_UPLOAD_BYTES:
@@ -131,7 +132,17 @@ class UploadService:
                 field=CONTENT_RANGE,
             )
         path = self.staging_dir / upload.staging_key
-        written, overran = await write_at(path, start, last - start + 1, chunks)
+        # After a failed hash check the client resends the ranges it suspects, with other bytes.
+        held = upload.received if upload.status != UploadStatus.mismatched else []
+        try:
+            written, overran = await write_at(path, start, last - start + 1, chunks, held)
+        except HeldBytesDiffer as differ:
+            raise Conflict(
+                f"bytes {start}-{last} overlap bytes received before and differ from them at "
+                f"byte {differ.offset}; nothing of this body was recorded",
+                field=CONTENT_RANGE,
+                received=upload.received,
+            ) from differ
         if written:
             await self.uploads.lock(upload)
             self._require_open(upload)
@@ -149,7 +160,7 @@ class UploadService:
     async def status(self, upload: Upload) -> UploadProgress:
         """What has arrived and what is missing; on S3 the staged object tells, whole or not."""
         received = upload.received
-        if _staged_in_storage(upload) and upload.status == UploadStatus.open:
+        if _staged_in_storage(upload) and upload.status in OPEN_STATUSES:
             staged = await self.storage.size(upload.staging_key)
             received = [[0, upload.size - 1]] if staged == upload.size else []
         missing = missing_ranges(received, upload.size)
@@ -159,8 +170,9 @@ class UploadService:
     async def commit(self, upload: Upload) -> Intake:
         """Make the asset of a fully received upload; content held already answers its asset.
 
-        Content that does not hash to the expected SHA-256 closes the upload (expired, its bytes
-        removed) and raises ``InvalidButKept``.
+        Content that does not hash to the expected SHA-256 leaves the upload open, its bytes
+        kept and marked ``mismatched`` (ranges may then be sent again with other bytes), and
+        raises ``InvalidButKept``.
         """
         await self.uploads.lock(upload)
         self._require_open(upload)
@@ -174,11 +186,13 @@ class UploadService:
         try:
             sha256 = await asyncio.to_thread(sha256_of, path)
             if upload.expected_sha256 is not None and sha256 != upload.expected_sha256:
-                self._discard(upload)
+                upload.status = UploadStatus.mismatched
+                await self.session.flush()
                 raise InvalidButKept(
                     f"the content hashes to {sha256}, not to the {upload.expected_sha256} expected;"
-                    " the upload is closed",
+                    " the upload stays open: send the wrong ranges again and commit",
                     field="sha256",
+                    sha256=sha256,
                 )
             intake = await self.assets.take_upload(
                 ReceivedFile(path, upload.filename, upload.size, sha256), AssetSource.ingest

@@ -1,7 +1,7 @@
 """Celery as a delivery channel: a message only says "run job N"; the jobs table keeps the state.
 
-``reelhouse worker --executor celery`` starts a Celery worker on the queues reelhouse.high,
-reelhouse.default and reelhouse.low.
+``reelhouse worker --executor celery`` starts a Celery worker on the queues PREFIX.high,
+PREFIX.default and PREFIX.low (``REELHOUSE_CELERY_QUEUE_PREFIX``, ``reelhouse`` by default).
 Each worker process keeps one event loop in a thread, where jobs run as they do in the local pool.
 """
 
@@ -20,7 +20,12 @@ from kombu import Queue
 from reelhouse.platform.apps import InstalledApps
 from reelhouse.platform.db import create_engine, create_session_factory
 from reelhouse.platform.events import EventBus, create_event_bus
-from reelhouse.platform.jobs.execution.dispatch import RUN_JOB_TASK, CeleryDispatcher
+from reelhouse.platform.jobs.execution.dispatch import (
+    DEFAULT_QUEUE_PREFIX,
+    RUN_JOB_TASK,
+    CeleryDispatcher,
+    queue_name,
+)
 from reelhouse.platform.jobs.execution.redis_transport import TRANSPORT_PATH
 from reelhouse.platform.jobs.execution.runner import JobRunner
 from reelhouse.platform.jobs.execution.sweeper import JobSweeper
@@ -30,13 +35,13 @@ from reelhouse.platform.runtime import storage_from_settings
 from reelhouse.settings import Settings
 
 
-def create_celery(broker_url: str) -> Celery:
+def create_celery(broker_url: str, queue_prefix: str = DEFAULT_QUEUE_PREFIX) -> Celery:
     app = Celery("reelhouse", broker=broker_url, set_as_current=False)
     if TRANSPORT_PATH is not None and urlsplit(broker_url).scheme in ("redis", "rediss"):
         app.conf.broker_transport = TRANSPORT_PATH
     app.conf.update(
-        task_queues=[Queue(priority.queue) for priority in JobPriority],
-        task_default_queue=JobPriority.default.queue,
+        task_queues=[Queue(queue_name(queue_prefix, priority)) for priority in JobPriority],
+        task_default_queue=queue_name(queue_prefix, JobPriority.default),
         # A message is acknowledged once its job ran, so a killed worker's job is redelivered.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -88,7 +93,7 @@ def _start_worker_process(settings: Settings) -> _WorkerProcess:
         bus = create_event_bus(settings.redis_url, listen=False)
         await bus.start()
         assert settings.broker_url is not None
-        dispatcher = CeleryDispatcher(create_celery(settings.broker_url))
+        dispatcher = celery_dispatcher(settings)
         runner = JobRunner(
             settings,
             session_factory,
@@ -115,9 +120,18 @@ def run_job(job_id: str) -> bool:
     return future.result()
 
 
-def worker_queues() -> str:
+def worker_queues(queue_prefix: str) -> str:
     """The queues a worker consumes, highest priority first."""
-    return ",".join(priority.queue for priority in JobPriority)
+    return ",".join(queue_name(queue_prefix, priority) for priority in JobPriority)
+
+
+def celery_dispatcher(settings: Settings) -> CeleryDispatcher:
+    """The dispatcher that sends to this deployment's queues."""
+    assert settings.broker_url is not None
+    return CeleryDispatcher(
+        create_celery(settings.broker_url, settings.celery_queue_prefix),
+        settings.celery_queue_prefix,
+    )
 
 
 def celery_from_settings() -> Celery:
@@ -126,4 +140,4 @@ def celery_from_settings() -> Celery:
     settings = Settings()
     if settings.broker_url is None:
         raise RuntimeError("REELHOUSE_BROKER_URL is not set: the Celery executor needs a broker")
-    return create_celery(settings.broker_url)
+    return create_celery(settings.broker_url, settings.celery_queue_prefix)

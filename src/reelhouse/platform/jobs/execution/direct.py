@@ -112,7 +112,7 @@ class SqliteJobWrites:
     """
     _SUCCEED_ONE = """
         UPDATE jobs SET status = 'succeeded', result = :result, finished_at = :now,
-            updated_at = :now, progress = 1.0,
+            updated_at = :now, progress = 1.0, progress_message = NULL,
             error_type = NULL, error_message = NULL, error_traceback = NULL
         WHERE id = :job_id AND status = 'running' AND worker_id = :worker_id
             AND attempts = :attempt
@@ -219,7 +219,7 @@ class PostgresJobWrites:
     """
     _SUCCEED = """
         UPDATE jobs SET status = 'succeeded', result = ended.result::json, finished_at = $2,
-            updated_at = $2, progress = 1.0,
+            updated_at = $2, progress = 1.0, progress_message = NULL,
             error_type = NULL, error_message = NULL, error_traceback = NULL
         FROM unnest($3::uuid[], $4::int[], $5::text[]) AS ended(id, attempt, result)
         WHERE jobs.id = ended.id AND jobs.attempts = ended.attempt

@@ -16,6 +16,12 @@ if TYPE_CHECKING:
     from celery import Celery
 
 RUN_JOB_TASK = "reelhouse.run_job"
+DEFAULT_QUEUE_PREFIX = "reelhouse"
+
+
+def queue_name(prefix: str, priority: JobPriority) -> str:
+    """The broker queue of a priority in the deployment whose queues start with ``prefix``."""
+    return f"{prefix}.{priority.value}"
 
 
 @dataclass(frozen=True)
@@ -47,10 +53,11 @@ class LocalDispatcher:
 
 
 class CeleryDispatcher:
-    """Sends one small Celery message per job, on the queue of its priority."""
+    """Sends one small Celery message per job, on this deployment's queue of its priority."""
 
-    def __init__(self, celery_app: Celery) -> None:
+    def __init__(self, celery_app: Celery, queue_prefix: str = DEFAULT_QUEUE_PREFIX) -> None:
         self._celery = celery_app
+        self._queue_prefix = queue_prefix
 
     async def dispatch(self, deliveries: Sequence[Delivery]) -> None:
         if deliveries:
@@ -66,7 +73,7 @@ class CeleryDispatcher:
                 self._celery.send_task(
                     RUN_JOB_TASK,
                     args=[str(delivery.job_id)],
-                    queue=delivery.priority.queue,
+                    queue=queue_name(self._queue_prefix, delivery.priority),
                     countdown=countdown,
                     producer=producer,
                 )

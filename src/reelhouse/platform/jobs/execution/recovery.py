@@ -58,7 +58,9 @@ async def recover(
         "updated_at": now,
     }
     values.update(
-        {"finished_at": now} if exhausted else {"run_after": run_after, "dispatched_at": None}
+        {"finished_at": now, "progress_message": None}
+        if exhausted
+        else {"run_after": run_after, "dispatched_at": None}
     )
     outcome = await db.execute(
         update(Job)

@@ -8,6 +8,7 @@ import logging
 import multiprocessing
 import os
 import random
+import signal
 import socket
 import traceback
 import uuid
@@ -121,7 +122,11 @@ class JobRunner:
         await self._heartbeat.stop()
         await self.writes.close()
         if self._process_pool is not None:
-            self._process_pool.shutdown(wait=False, cancel_futures=True)
+            # Waited for (off the loop): a pool left to the interpreter's exit is torn down
+            # after the resource tracker gave up on its queues' semaphores ("5 leaked
+            # semaphore objects" at every stop).
+            await asyncio.to_thread(self._process_pool.shutdown, wait=True, cancel_futures=True)
+            self._process_pool = None
 
     def spawn(self, job: ClaimedJob) -> asyncio.Task[None]:
         """Run a claimed job in its own task, held (and heartbeated) until it ends."""
@@ -236,7 +241,9 @@ class JobRunner:
 
     async def _write_claims(self, job_ids: Sequence[uuid.UUID]) -> list[ClaimedJob | None]:
         claimed = {job.id: job for job in await self.writes.claim(job_ids, self.worker_id)}
-        return [claimed.get(job_id) for job_id in job_ids]
+        # A job redelivered while its first message waits comes twice in one batch: only the
+        # first asker runs it.
+        return [claimed.pop(job_id, None) for job_id in job_ids]
 
     def _context(self, job: ClaimedJob) -> JobContext:
         async def report(fraction: float, message: str | None) -> bool | None:
@@ -293,9 +300,16 @@ def spawn_process_pool(modules: Sequence[str], max_workers: int | None) -> Proce
     return ProcessPoolExecutor(
         max_workers=max_workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=import_modules,
+        initializer=_start_pool_worker,
         initargs=(list(modules),),
     )
+
+
+def _start_pool_worker(modules: list[str]) -> None:
+    # Ctrl+C reaches the whole process group; the server shuts its pool down itself, so a
+    # worker process interrupted mid-wait would only print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import_modules(modules)
 
 
 def _as_json(result: Any) -> Any:

@@ -269,6 +269,8 @@ _FINISH = (
         updated_at=bindparam("p_now", type_=Job.__table__.c.updated_at.type),
         result=bindparam("p_result", type_=Job.__table__.c.result.type),
         progress=func.coalesce(bindparam("p_progress", type_=Float()), Job.progress),
+        # What a running job said of itself ("decoding 3/9") is no longer true once it ended.
+        progress_message=None,
         error_type=bindparam("p_error_type", type_=String()),
         error_message=bindparam("p_error_message", type_=Text()),
         error_traceback=bindparam("p_error_traceback", type_=Text()),

@@ -71,7 +71,15 @@ class JobSweeper:
         delivered_before = utcnow() - timedelta(seconds=self.settings.job_redeliver_after_seconds)
         async with unit_of_work(self.session_factory) as session:
             pending = await recovery.undelivered(session, delivered_before)
-        if pending:
+        if not pending:
+            return
+        try:
             await self.dispatcher.dispatch(
                 [Delivery(job_id, priority) for job_id, priority in pending]
+            )
+        except Exception as error:
+            # Marked as sent all the same: they are tried again one redelivery period later.
+            logger.warning(
+                "could not redeliver queued jobs; the broker may be down",
+                extra={"jobs": len(pending), "error": repr(error)},
             )
