@@ -69,4 +69,4 @@ async def test_an_app_defined_in_the_tests_is_carried_whole(
     assert asset["facts"]["pid"] != os.getpid()
     assert summary["notes"] == {"notes": 1}
     assert apps.role_for_topic("notes") is Role.admin
-    assert apps.names == ["platform", "archive", "dashboard", "example"]
+    assert apps.names == ["platform", "archive", "recordings", "dashboard", "example"]

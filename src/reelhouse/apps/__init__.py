@@ -6,6 +6,7 @@ Adding an app is a new folder and one line here (``docs/adding-an-app.md``).
 
 from reelhouse.apps.archive.manifest import ARCHIVE
 from reelhouse.apps.dashboard.manifest import DASHBOARD
+from reelhouse.apps.recordings.manifest import RECORDINGS
 from reelhouse.platform.apps import AppManifest
 
-INSTALLED_APPS: tuple[AppManifest, ...] = (ARCHIVE, DASHBOARD)
+INSTALLED_APPS: tuple[AppManifest, ...] = (ARCHIVE, RECORDINGS, DASHBOARD)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,8 @@ class Profile:
     media_type: str
     duration_s: float | None
     metadata: dict[str, Any] = field(default_factory=dict)
+    # When the recording began, where the file says so in a way its profiler knows best.
+    recorded_at: datetime | None = None
 
 
 class ProfileFailed(Exception):

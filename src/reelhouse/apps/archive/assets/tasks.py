@@ -132,7 +132,7 @@ def _apply(asset: Asset, profile: Profile) -> None:
     asset.media_type = profile.media_type
     asset.duration_s = profile.duration_s
     asset.facts = profile.metadata
-    asset.recorded_at = recorded_at(profile.metadata)
+    asset.recorded_at = profile.recorded_at or recorded_at(profile.metadata)
     asset.indexed_at = utcnow()
 
 

@@ -1,0 +1,1 @@
+"""Readers of robot logs' own summaries and indexes, into the archive's profiles."""
