@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,8 @@ from rosbags.rosbag1 import Writer as Ros1Writer
 from rosbags.rosbag2 import Writer as Ros2Writer
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
+
+from tests.apps.recordings.written import WrittenTopics
 
 START_NS = 1_764_000_000_123_456_789  # 2025-11-24T16:00:00.123456789Z
 CUSTOM_TYPE = "reelhouse_msgs/msg/Status"
@@ -22,29 +24,13 @@ IMU, IMAGE, SCALAR = "sensor_msgs/msg/Imu", "sensor_msgs/msg/Image", "std_msgs/m
 
 
 @dataclass
-class Written:
+class Written(WrittenTopics):
     """What a sample bag holds: per topic its type (as the bag spells it), definition, times."""
 
     path: Path
-    topics: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def note(self, topic: str, message_type: str, definition: str, ns: int) -> None:
-        entry = self.topics.setdefault(
-            topic, {"message_type": message_type, "definition": definition, "times": []}
-        )
-        entry["times"].append(ns)
-
-    @property
-    def start_ns(self) -> int:
-        return min(min(entry["times"]) for entry in self.topics.values())
-
-    @property
-    def end_ns(self) -> int:
-        return max(max(entry["times"]) for entry in self.topics.values())
-
-    @property
-    def message_count(self) -> int:
-        return sum(len(entry["times"]) for entry in self.topics.values())
+        self.add_message(topic, ns, message_type=message_type, definition=definition)
 
 
 def _messages(store: Typestore, ros1: bool) -> list[tuple[str, str, float, Callable[[int], Any]]]:

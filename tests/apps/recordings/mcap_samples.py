@@ -18,37 +18,23 @@ from mcap_ros1.writer import Writer as Ros1Writer
 from mcap_ros2.writer import Writer as Ros2Writer
 from rosbags.typesys import Stores, get_typestore
 
+from tests.apps.recordings.written import WrittenTopics
+
 START_NS = 1_764_000_000_000_000_000  # 2025-11-24T16:00:00Z
 CUSTOM_TYPE = "reelhouse_msgs/msg/Status"
 CUSTOM_DEFINITION = "uint8 level\nstring message\nfloat64 battery\n"
 
 
 @dataclass
-class Written:
+class Written(WrittenTopics):
     """What a sample log holds: per topic its type, encoding and log times."""
 
     content: bytes = b""
-    topics: dict[str, dict[str, Any]] = field(default_factory=dict)
     # (file position once a chunk was flushed, messages written by then), in order.
     flushes: list[tuple[int, int]] = field(default_factory=list)
 
     def note(self, topic: str, message_type: str, encoding: str, log_time: int) -> None:
-        entry = self.topics.setdefault(
-            topic, {"message_type": message_type, "encoding": encoding, "times": []}
-        )
-        entry["times"].append(log_time)
-
-    @property
-    def start_ns(self) -> int:
-        return min(min(entry["times"]) for entry in self.topics.values())
-
-    @property
-    def end_ns(self) -> int:
-        return max(max(entry["times"]) for entry in self.topics.values())
-
-    @property
-    def message_count(self) -> int:
-        return sum(len(entry["times"]) for entry in self.topics.values())
+        self.add_message(topic, log_time, message_type=message_type, encoding=encoding)
 
 
 def _stamp(ns: int) -> dict[str, int]:
